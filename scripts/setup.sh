@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# One-time set-up of a fresh machine: Debian's Chromium for the browser tests (when missing) and npm ci.
+# Electron's binary download is skipped: it cannot download on offline machines, and nothing here needs it
+# (the app also runs headless as `loadscope serve`). Unset ELECTRON_SKIP_BINARY_DOWNLOAD to get the window.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+if [ ! -x "${LOADSCOPE_CHROMIUM:-/usr/bin/chromium}" ] && [ "${LOADSCOPE_SKIP_CHROMIUM:-0}" != "1" ]; then
+  echo "setup: installing Debian's chromium for the browser tests"
+  SUDO=""; [ "$(id -u)" = "0" ] || SUDO="sudo"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq chromium >/dev/null
+fi
+
+if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  echo "setup: npm ci"
+  ELECTRON_SKIP_BINARY_DOWNLOAD="${ELECTRON_SKIP_BINARY_DOWNLOAD:-1}" npm ci --no-audit --no-fund
+fi

@@ -1,0 +1,4 @@
+// Electron entry (placeholder until the app shell lands).
+import { app } from 'electron';
+
+void app.whenReady();

@@ -1,0 +1,4 @@
+// Preload (placeholder until the app shell lands).
+import { contextBridge } from 'electron';
+
+contextBridge.exposeInMainWorld('loadscope', {});

@@ -1,0 +1,185 @@
+// The one contract between the window and the main-process services: commands (request → response)
+// and events (pushed). Both transports (Electron IPC via the preload, WebSocket via `loadscope serve`)
+// carry exactly these, and main validates every request with these schemas.
+import { z } from 'zod';
+import { RunConfigInputSchema, type FieldError, type RunConfig } from './run-config';
+import { COMMAND_NAMES, EVENT_NAMES } from './ipc-names';
+import type { BackendInfo, EvalReport, RunStatus, RunSummary, StepReport, TopTokensReport } from './reports';
+
+const runId = z.string().regex(/^[A-Za-z0-9._-]{1,128}$/, 'not a run id');
+const step = z.number().int().min(0);
+const RunRef = z.object({ runId });
+
+export const SERIES_IDS = ['scalars', 'loads', 'eval', 'top-tokens'] as const;
+
+export const commandSchemas = {
+  getSystemInfo: z.object({}),
+  startRun: z.object({ config: RunConfigInputSchema }),
+  pauseRun: RunRef,
+  resumeRun: RunRef,
+  stopRun: RunRef,
+  checkpointRun: RunRef,
+  listRuns: z.object({}),
+  getRun: RunRef,
+  renameRun: z.object({ runId, name: z.string().trim().min(1).max(120) }),
+  tagRun: z.object({ runId, tags: z.array(z.string().trim().min(1).max(40)).max(20) }),
+  deleteRun: z.object({ runId }),
+  /** per-step scalars, downsampled to at most maxPoints */
+  getScalars: z.object({ runId, fromStep: step.optional(), toStep: step.optional(), maxPoints: z.number().int().min(2).max(20000).default(2000) }),
+  /** expert × step heatmap of one layer, at most maxColumns columns (mean and max per bucket) */
+  getHeatmap: z.object({ runId, layer: z.number().int().min(0), fromStep: step.optional(), toStep: step.optional(), maxColumns: z.number().int().min(1).max(4000).default(400) }),
+  /** layer × expert loads at one step (latest when step is absent) */
+  getLoadsAt: z.object({ runId, step: step.optional() }),
+  getExpert: z.object({ runId, layer: z.number().int().min(0), expert: z.number().int().min(0), maxPoints: z.number().int().min(2).max(20000).default(2000) }),
+  listCheckpoints: RunRef,
+  /** continue this run from one of its checkpoints (later steps are discarded into a backup) */
+  resumeFromCheckpoint: z.object({ runId, step, steps: z.number().int().min(1).max(10_000_000).optional() }),
+  /** a new run starting from a checkpoint of this one, with optional config changes */
+  branchRun: z.object({ runId, step, name: z.string().trim().min(1).max(120).optional(), steps: z.number().int().min(1).max(10_000_000).optional() }),
+  exportSeries: z.object({ runId, series: z.enum(SERIES_IDS), format: z.enum(['csv', 'json']) }),
+  /** read a user-picked text file's size and first bytes (file datasets); path from the file picker */
+  inspectDataFile: z.object({ path: z.string().min(1) }),
+} as const;
+
+export type CommandName = keyof typeof commandSchemas;
+export { COMMAND_NAMES, EVENT_NAMES };
+// compile-time check that the plain name list (used by the preload, which must not bundle zod) matches the schemas
+const _namesMatch: Record<CommandName, true> = Object.fromEntries(COMMAND_NAMES.map((n) => [n, true])) as Record<(typeof COMMAND_NAMES)[number], true>;
+void _namesMatch;
+export type CommandRequest<C extends CommandName> = z.input<(typeof commandSchemas)[C]>;
+
+export interface RunListItem {
+  runId: string;
+  name: string;
+  status: RunStatus;
+  strategy: string;
+  preset: string;
+  tags: string[];
+  createdAt: string;
+  steps: number;
+  totalSteps: number;
+  avgMaxVio: number | null;
+  supMaxVio: number | null;
+  perplexity: number | null;
+  /** the run opened read-only because something was damaged */
+  warnings: string[];
+}
+
+export interface CheckpointInfo {
+  step: number;
+  createdAt: string;
+  bytes: number;
+  reason: string;
+}
+
+export interface ScalarSeries {
+  steps: number[];
+  loss: number[];
+  maxVio: number[];
+  avgMaxVio: number[];
+  supMaxVio: number[];
+  tokensPerSec: number[];
+  lr: number[];
+  eval: Array<{ step: number; valLoss: number; valPerplexity: number; valMaxVio: number }>;
+}
+
+export interface Heatmap {
+  layer: number;
+  experts: number;
+  /** first step of each column */
+  stepStarts: number[];
+  /** last step of each column */
+  stepEnds: number[];
+  /** expert-major: mean[e * columns + c] and max[e * columns + c] of the load count */
+  mean: number[];
+  max: number[];
+  /** ideal load k·T/N of one step, for colour = load ÷ ideal */
+  idealLoad: number;
+}
+
+export interface SystemInfo {
+  version: string;
+  runsDir: string;
+  /** which backends this machine can load, best first */
+  backends: Array<{ name: 'tensorflow' | 'wasm' | 'cpu'; available: boolean; detail: string }>;
+  maxConcurrentRuns: number;
+  transport: 'electron' | 'websocket';
+}
+
+export interface RunDetail extends RunListItem {
+  config: RunConfig;
+  backend: BackendInfo | null;
+  summary: RunSummary | null;
+  failure: string | null;
+  readOnly: boolean;
+}
+
+export interface CommandResponses {
+  getSystemInfo: SystemInfo;
+  startRun: { runId: string };
+  pauseRun: { ok: true };
+  resumeRun: { ok: true };
+  stopRun: { ok: true };
+  checkpointRun: { step: number };
+  listRuns: RunListItem[];
+  getRun: RunDetail;
+  renameRun: { ok: true };
+  tagRun: { ok: true };
+  deleteRun: { ok: true };
+  getScalars: ScalarSeries;
+  getHeatmap: Heatmap;
+  getLoadsAt: { step: number; layers: number; experts: number; loadsLE: number[]; idealLoad: number };
+  getExpert: { steps: number[]; share: number[]; idealShare: number; overStreakMax: number; underStreakMax: number; topTokens: Array<[number, number]> };
+  listCheckpoints: CheckpointInfo[];
+  resumeFromCheckpoint: { runId: string };
+  branchRun: { runId: string };
+  exportSeries: { filename: string; mime: string; content: string };
+  inspectDataFile: { bytes: number; preview: string };
+}
+export type CommandResponse<C extends CommandName> = CommandResponses[C];
+
+/** A failed command: `code` for programs, `message` for people; fieldErrors for forms. */
+export interface CommandError {
+  code: 'invalid' | 'not-found' | 'conflict' | 'read-only' | 'internal';
+  message: string;
+  fieldErrors?: FieldError[];
+}
+export type CommandResult<C extends CommandName> = { ok: true; value: CommandResponse<C> } | { ok: false; error: CommandError };
+
+/** Pushed events. run:frame is coalesced to at most ~20 per second per run. */
+export interface EventPayloads {
+  'run:frame': {
+    runId: string;
+    /** latest step in this frame */
+    step: number;
+    totalSteps: number;
+    /** scalar points of every step since the previous frame (none skipped) */
+    points: Array<Pick<StepReport, 'step' | 'loss' | 'maxVio' | 'avgMaxVio' | 'supMaxVio' | 'tokensPerSec' | 'lr' | 'dropped'>>;
+    /** the latest step's loads, layer-major, as plain numbers */
+    loadsLE: number[];
+    layers: number;
+    experts: number;
+    idealLoad: number;
+    etaMs: number | null;
+    eval?: EvalReport;
+    topTokens?: TopTokensReport;
+  };
+  'run:status': { runId: string; status: RunStatus; message?: string; backend?: BackendInfo };
+  'runs:changed': { reason: string };
+}
+export type EventName = keyof EventPayloads;
+
+/** What the renderer talks to; the preload and the WebSocket client both implement it. */
+export type LoadscopeApi = {
+  [C in CommandName]: (request: CommandRequest<C>) => Promise<CommandResult<C>>;
+} & {
+  /** returns an unsubscribe function */
+  on<E extends EventName>(event: E, listener: (payload: EventPayloads[E]) => void): () => void;
+};
+
+/** WebSocket framing for `loadscope serve`. */
+export type WireClientMessage = { id: number; command: string; request: unknown };
+export type WireServerMessage =
+  | { id: number; result: CommandResult<CommandName> }
+  | { event: EventName; payload: unknown }
+  | { error: string };

@@ -1,0 +1,108 @@
+// Run configuration: one zod schema shared by main (validation of every payload) and the renderer's forms.
+import { z } from 'zod';
+import { PRESETS, PRESET_IDS, type ModelShape } from './presets';
+import { STRATEGIES, STRATEGY_IDS, resolveStrategyOptions, type StrategyId, type StrategyOptions } from './strategy-descriptors';
+
+export const BACKEND_IDS = ['auto', 'tensorflow', 'wasm', 'cpu'] as const;
+export type BackendChoice = (typeof BACKEND_IDS)[number];
+
+const int = (min: number, max: number) => z.number().int().min(min).max(max);
+
+export const ModelShapeSchema = z.object({
+  ctx: int(4, 4096),
+  dModel: int(8, 4096),
+  heads: int(1, 64),
+  layers: int(1, 48),
+  experts: int(2, 256),
+  topK: int(1, 16),
+  expertHidden: int(4, 16384),
+  batch: int(1, 1024),
+  vocab: z.literal(256),
+});
+
+export const DataSourceSchema = z.discriminatedUnion('kind', [
+  z.object({ kind: z.literal('synthetic') }),
+  z.object({ kind: z.literal('corpus') }),
+  z.object({ kind: z.literal('file'), path: z.string().min(1, 'choose a text file') }),
+]);
+export type DataSource = z.infer<typeof DataSourceSchema>;
+
+/** What a user (form, CLI flags, API client) gives; everything but the basics has a default. */
+export const RunConfigInputSchema = z.object({
+  name: z.string().trim().min(1).max(120).optional(),
+  preset: z.enum([...PRESET_IDS, 'custom']).default('tiny'),
+  /** shape overrides (required fields for 'custom' come from tiny when absent) */
+  model: ModelShapeSchema.partial().optional(),
+  strategy: z.enum(STRATEGY_IDS).default('none'),
+  strategyOptions: z.record(z.string(), z.union([z.number(), z.boolean(), z.string()])).default({}),
+  /** router z-loss coefficient added on top of any strategy (0 = off) */
+  zLoss: z.number().min(0).max(1).default(0),
+  /** gate score function; default: the strategy paper's */
+  scoreFn: z.enum(['softmax', 'sigmoid']).optional(),
+  data: DataSourceSchema.default({ kind: 'synthetic' }),
+  steps: int(1, 10_000_000).default(300),
+  seed: int(0, 2 ** 31 - 1).default(1),
+  lr: z.number().gt(0).max(1).default(3e-3),
+  warmupSteps: int(0, 1_000_000).default(20),
+  minLrRatio: z.number().min(0).max(1).default(0.1),
+  weightDecay: z.number().min(0).max(1).default(0.01),
+  gradClip: z.number().min(0).max(1000).default(1),
+  backend: z.enum(BACKEND_IDS).default('auto'),
+  dispatch: z.enum(['auto', 'dense', 'sparse']).default('auto'),
+  /** validation every N steps (0 = off) */
+  evalEvery: int(0, 1_000_000).default(50),
+  evalBatches: int(1, 1000).default(4),
+  /** checkpoint every N steps (0 = only on demand and at the end) */
+  checkpointEvery: int(0, 1_000_000).default(100),
+  keepCheckpoints: int(1, 1000).default(3),
+  /** routing objective vs the exact optimum every N steps (0 = off) */
+  oracleEvery: int(0, 1_000_000).default(25),
+  /** the tokens each expert receives most, every N steps (0 = off) */
+  topTokensEvery: int(0, 1_000_000).default(50),
+  validationFraction: z.number().min(0.01).max(0.5).default(0.1),
+});
+export type RunConfigInput = z.input<typeof RunConfigInputSchema>;
+
+/** Everything filled in: what a run folder records and the engine trains with. */
+export interface RunConfig extends Omit<z.output<typeof RunConfigInputSchema>, 'model' | 'scoreFn' | 'strategyOptions'> {
+  model: ModelShape;
+  scoreFn: 'softmax' | 'sigmoid';
+  strategy: StrategyId;
+  strategyOptions: StrategyOptions;
+}
+
+export interface FieldError {
+  /** dotted path of the field, e.g. "model.topK" or "strategyOptions.T" */
+  path: string;
+  message: string;
+}
+export type ConfigResult = { ok: true; config: RunConfig } | { ok: false; errors: FieldError[] };
+
+/** Validate and resolve a run config; errors name the field and the allowed range. */
+export function resolveRunConfig(input: unknown): ConfigResult {
+  const parsed = RunConfigInputSchema.safeParse(input ?? {});
+  if (!parsed.success) {
+    return { ok: false, errors: parsed.error.issues.map((i) => ({ path: i.path.join('.') || '(config)', message: i.message })) };
+  }
+  const c = parsed.data;
+  const base: ModelShape = c.preset === 'custom' ? stripPreset('tiny') : stripPreset(c.preset);
+  const model: ModelShape = { ...base, ...(c.model ?? {}) };
+  const errors: FieldError[] = [];
+  if (model.dModel % model.heads !== 0) errors.push({ path: 'model.heads', message: `dModel ${model.dModel} must be divisible by heads ${model.heads}` });
+  if (model.topK >= model.experts) errors.push({ path: 'model.topK', message: `top-k ${model.topK} must be below the number of experts ${model.experts}` });
+  const opts = resolveStrategyOptions(c.strategy, c.strategyOptions);
+  if (!opts.ok) errors.push({ path: 'strategyOptions', message: opts.error });
+  if (errors.length > 0 || !opts.ok) return { ok: false, errors };
+  const scoreFn = c.scoreFn ?? STRATEGIES[c.strategy].defaultScoreFn;
+  return { ok: true, config: { ...c, model, scoreFn, strategyOptions: opts.options } };
+}
+
+function stripPreset(id: (typeof PRESET_IDS)[number]): ModelShape {
+  const { label: _label, gpuOnly: _gpu, ...shape } = PRESETS[id];
+  return shape;
+}
+
+/** One line per error, for the CLI and logs. */
+export function formatFieldErrors(errors: FieldError[]): string {
+  return errors.map((e) => `${e.path}: ${e.message}`).join('\n');
+}
