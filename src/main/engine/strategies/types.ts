@@ -1,0 +1,62 @@
+// The one interface every balancing strategy implements, one instance per MoE layer.
+//
+// Shape legend: T tokens in the batch, E experts, K = top-k slots per token.
+//   scoresTE  gate scores (softmax or sigmoid of the router logits)
+//   logitsTE  raw router logits
+//   idxTK     chosen expert per (token, slot), row-major [T*K]
+//   keepTK    1 = the slot is routed, 0 = dropped / left empty (capacity, optimal)
+//   loadE     (token, slot) assignments per expert in this step
+import type * as tf from '@tensorflow/tfjs-core';
+import type { StrategyId, StrategyOptions } from '../../../shared/strategy-descriptors';
+
+/** Fixed facts about one MoE layer's routing. */
+export interface LayerSpec {
+  layer: number;
+  experts: number;
+  topK: number;
+  scoreFn: 'softmax' | 'sigmoid';
+}
+
+/** One batch's routing problem, outside the gradient tape (tensors are detached; the caller disposes them). */
+export interface RoutingBatch {
+  scoresTE: tf.Tensor2D;
+  logitsTE: tf.Tensor2D;
+  /** tokens per sequence (T = sequences × seqLen), for sequence-wise work */
+  seqLen: number;
+  /** false during validation: strategies must not change their state then */
+  training: boolean;
+}
+
+/** The experts each token goes to. */
+export interface Selection {
+  idxTK: Int32Array;
+  keepTK: Uint8Array;
+}
+
+/** What an auxiliary loss sees, inside the gradient tape. */
+export interface AuxLossInputs {
+  /** with gradient */
+  logitsTE: tf.Tensor2D;
+  /** with gradient */
+  scoresTE: tf.Tensor2D;
+  /** constant 0/1 mask [T, E] of the selected (token, expert) pairs */
+  selectedTE: tf.Tensor2D;
+  seqLen: number;
+}
+
+export interface BalancingStrategy {
+  readonly id: StrategyId;
+  /** Choose the experts of every token. No gradient flows through this. */
+  select(batch: RoutingBatch): Selection;
+  /** A loss term added to the language-model loss, computed inside the gradient closure. */
+  auxLoss?(inputs: AuxLossInputs): tf.Scalar;
+  /** Called once per training step after the optimizer step, with this layer's load of that step. */
+  afterStep?(loadE: Float32Array): void;
+  /** Per-layer state a checkpoint must carry (biases, prices q, accumulators) as plain arrays. */
+  getState(): Record<string, Float32Array>;
+  setState(state: Record<string, Float32Array>): void;
+  /** Free any tf variables or tensors the strategy owns. */
+  dispose(): void;
+}
+
+export type StrategyFactory = (spec: LayerSpec, options: StrategyOptions) => BalancingStrategy;
