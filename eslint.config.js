@@ -10,7 +10,9 @@ const NODE_BUILTINS = [
   'module', 'net', 'os', 'path', 'perf_hooks', 'process', 'readline', 'stream', 'timers', 'tls', 'url', 'util', 'v8', 'vm',
   'worker_threads', 'zlib',
 ];
-const node = { group: ['node:*', ...NODE_BUILTINS], message: 'this layer may not use Node APIs' };
+// Builtins by exact name (`paths`), so a folder of ours called util/ or path/ is not mistaken for Node's.
+const nodePaths = NODE_BUILTINS.map((name) => ({ name, message: 'this layer may not use Node APIs' }));
+const node = { group: ['node:*'], message: 'this layer may not use Node APIs' };
 const electron = { group: ['electron', 'electron/*'], message: 'only src/main/electron and src/preload may import electron' };
 const tfjs = { group: ['@tensorflow/*'], message: 'tfjs lives in src/main/engine (run it through the engine worker)' };
 const ui = { group: ['vue', 'echarts', 'echarts/*'], message: 'UI libraries belong to src/renderer' };
@@ -21,7 +23,9 @@ const cliCode = { group: ['**/cli/**'], message: 'the CLI is an entry point, not
 const serverOrServices = { group: ['**/services/**', '**/server/**', '**/store/**', '**/electron/**'], message: 'the engine may not use the run store, services or IPC' };
 const engineCode = { group: ['**/engine/**', '!**/engine/worker-path*'], message: 'main talks to the engine only through its worker (src/main/engine/worker-path.ts)' };
 
-const restrict = (...patterns) => ({ 'no-restricted-imports': ['error', { patterns }] });
+const restrict = (...patterns) => ({
+  'no-restricted-imports': ['error', { patterns, ...(patterns.includes(node) ? { paths: nodePaths } : {}) }],
+});
 
 export default tseslint.config(
   { ignores: ['out/**', 'dist/**', 'node_modules/**', 'test-results/**', 'playwright-report/**', 'bench/results/**', 'build/**'] },

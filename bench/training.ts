@@ -1,7 +1,129 @@
-// Benchmark section "training" (placeholder until its owner lands it).
-import type { BenchModule } from './types';
+// Benchmark section "training": tokens/s and achieved GFLOP/s per backend beside its large-matmul peak,
+// the step-time split with routing overhead per strategy, and tensor count + RSS over a longer tiny run.
+import * as tf from '@tensorflow/tfjs-core';
+import { selectBackend } from '../src/main/engine/backend';
+import { syntheticText } from '../src/main/engine/data/synthetic';
+import { Trainer } from '../src/main/engine/train/trainer';
+import { trainFlopsPerToken } from '../src/shared/presets';
+import { resolveRunConfig, type RunConfig, type RunConfigInput } from '../src/shared/run-config';
+import { STRATEGY_IDS } from '../src/shared/strategy-descriptors';
+import type { BenchContext, BenchModule, BenchSection } from './types';
 
-const bench: BenchModule = async () => {
-  throw new Error('training bench not implemented yet');
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+const data = { label: 'synthetic', bytes: syntheticText({ bytes: 200_000 }) };
+
+function cfg(input: RunConfigInput): RunConfig {
+  const r = resolveRunConfig({ evalEvery: 0, oracleEvery: 0, topTokensEvery: 0, ...input });
+  if (!r.ok) throw new Error(r.errors.map((e) => `${e.path}: ${e.message}`).join('; '));
+  return r.config;
+}
+
+/** Median GFLOP/s of an n×n×n matmul: the backend's practical peak in this run. */
+function matmulPeak(n: number, reps: number): number {
+  const a = tf.randomNormal([n, n]) as tf.Tensor2D;
+  const b = tf.randomNormal([n, n]) as tf.Tensor2D;
+  tf.tidy(() => void tf.matMul(a, b).dataSync());
+  const times: number[] = [];
+  for (let i = 0; i < reps; i++) {
+    const t = performance.now();
+    // return nothing from tidy: returning a typed array makes tidy walk every element
+    tf.tidy(() => void tf.matMul(a, b).dataSync());
+    times.push(performance.now() - t);
+  }
+  tf.dispose([a, b]);
+  return (2 * n ** 3) / (median(times) / 1000) / 1e9;
+}
+
+interface Run {
+  tokensPerSec: number;
+  stepMs: number;
+  fbMs: number;
+  optMs: number;
+  routingMs: number;
+}
+
+function measure(config: RunConfig, warmup: number, steps: number): Run {
+  const tr = new Trainer(config, data);
+  try {
+    for (let i = 0; i < warmup; i++) tr.trainStep();
+    const rs = Array.from({ length: steps }, () => tr.trainStep().report);
+    return {
+      tokensPerSec: median(rs.map((r) => r.tokensPerSec)),
+      stepMs: median(rs.map((r) => r.timing.totalMs)),
+      fbMs: median(rs.map((r) => r.timing.forwardBackwardMs)),
+      optMs: median(rs.map((r) => r.timing.optimizerMs)),
+      routingMs: median(rs.map((r) => r.timing.routingMs)),
+    };
+  } finally {
+    tr.dispose();
+  }
+}
+
+async function throughput(ctx: BenchContext): Promise<BenchSection> {
+  const rows: Array<Array<string | number>> = [];
+  const notes: string[] = [];
+  for (const backend of ['wasm', 'cpu'] as const) {
+    const info = await selectBackend(backend);
+    const peak = matmulPeak(ctx.quick ? 256 : 512, ctx.quick ? 3 : 7);
+    // pure-JS cpu is ~10× slower than wasm: small only on wasm, and fewer steps on cpu
+    const cases: Array<['tiny' | 'small', 'dense' | 'sparse' | 'auto']> = backend === 'wasm' ? [['tiny', 'dense'], ['tiny', 'sparse'], ['small', 'auto']] : [['tiny', 'auto']];
+    for (const [preset, dispatch] of cases) {
+      const steps = ctx.quick ? 2 : preset === 'small' || backend === 'cpu' ? 3 : 8;
+      ctx.log(`${backend} ${preset} ${dispatch}: ${steps} steps`);
+      const c = cfg({ preset, dispatch, backend });
+      const r = measure(c, 1, steps);
+      const gflops = (r.tokensPerSec * trainFlopsPerToken(c.model)) / 1e9;
+      rows.push([backend, preset, dispatch === 'auto' ? `auto (${preset === 'small' ? 'sparse' : 'dense'})` : dispatch, Math.round(r.tokensPerSec), gflops, peak, gflops / peak, r.stepMs]);
+    }
+    notes.push(`${backend}: ${info.device}${info.notes.length ? ` (${info.notes.join('; ')})` : ''}`);
+  }
+  notes.push('GFLOP/s from trainFlopsPerToken (performance.md); dense dispatch does E/k× the expert FLOPs the formula counts');
+  return {
+    title: 'Training throughput (synthetic data, strategy none)',
+    columns: ['backend', 'preset', 'dispatch', 'tokens/s', 'GFLOP/s', 'matmul peak GFLOP/s', 'of peak', 'step ms'],
+    rows,
+    notes,
+  };
+}
+
+async function split(ctx: BenchContext): Promise<BenchSection> {
+  await selectBackend('wasm');
+  const rows: Array<Array<string | number>> = [];
+  for (const strategy of STRATEGY_IDS) {
+    ctx.log(`split: ${strategy}`);
+    const r = measure(cfg({ preset: 'tiny', strategy, backend: 'wasm' }), 1, ctx.quick ? 1 : 3);
+    rows.push([strategy, r.stepMs, r.fbMs, r.optMs, r.routingMs, (100 * r.routingMs) / r.stepMs]);
+  }
+  return {
+    title: 'Step-time split, tiny on wasm (median ms per step)',
+    columns: ['strategy', 'step', 'forward+backward', 'optimizer', 'routing+strategy', 'routing %'],
+    rows,
+    notes: ['routing+strategy: gate scores read back, selection, strategy after-step (inside forward+backward except the after-step)'],
+  };
+}
+
+async function memory(ctx: BenchContext): Promise<BenchSection> {
+  await selectBackend('wasm');
+  const steps = ctx.quick ? 6 : 60;
+  const tr = new Trainer(cfg({ preset: 'tiny', strategy: 'bip', backend: 'wasm', evalEvery: 20, evalBatches: 2 }), data);
+  const rows: Array<Array<string | number>> = [['start', tf.memory().numTensors, +(process.memoryUsage().rss / 2 ** 20).toFixed(1)]];
+  try {
+    for (let s = 1; s <= steps; s++) {
+      tr.trainStep({ oracle: s % 10 === 0, topTokens: s % 10 === 0 });
+      if (s % 20 === 0) tr.evaluate();
+      if (s === 1 || s % Math.max(1, Math.floor(steps / 4)) === 0) {
+        rows.push([s, tf.memory().numTensors, +(process.memoryUsage().rss / 2 ** 20).toFixed(1)]);
+      }
+    }
+  } finally {
+    tr.dispose();
+  }
+  return { title: `Memory over a ${steps}-step tiny run (wasm, bip)`, columns: ['step', 'tf tensors', 'RSS MiB'], rows };
+}
+
+// memory first: the wasm heap never shrinks, so RSS after the small preset would hide the tiny run's figure
+const bench: BenchModule = async (ctx) => {
+  const mem = await memory(ctx);
+  return [await throughput(ctx), await split(ctx), mem];
 };
 export default bench;

@@ -5,11 +5,16 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-if [ ! -x "${LOADSCOPE_CHROMIUM:-/usr/bin/chromium}" ] && [ "${LOADSCOPE_SKIP_CHROMIUM:-0}" != "1" ]; then
-  echo "setup: installing Debian's chromium for the browser tests"
+# Debian packages: chromium (browser tests) and OpenBLAS (the native matmul kernels of the CPU training
+# path, src/main/engine/native; without it training falls back to TF.js's own wasm kernels).
+need=()
+[ -x "${LOADSCOPE_CHROMIUM:-/usr/bin/chromium}" ] || [ "${LOADSCOPE_SKIP_CHROMIUM:-0}" = "1" ] || need+=(chromium)
+[ -e /usr/include/x86_64-linux-gnu/cblas.h ] || [ -e /usr/include/cblas.h ] || [ -e /usr/include/aarch64-linux-gnu/cblas.h ] || need+=(libopenblas-dev)
+if [ ${#need[@]} -gt 0 ] && command -v apt-get >/dev/null; then
+  echo "setup: installing Debian packages: ${need[*]}"
   SUDO=""; [ "$(id -u)" = "0" ] || SUDO="sudo"
   $SUDO apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq chromium >/dev/null
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${need[@]}" >/dev/null
 fi
 
 if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then

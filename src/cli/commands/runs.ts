@@ -1,7 +1,181 @@
-// `loadscope runs` (not implemented yet).
+// `loadscope runs list|show|export|rename|delete`: the saved runs of the run store, for people and scripts.
+import { createWriteStream } from 'node:fs';
+import { createInterface } from 'node:readline/promises';
+import { parseArgs } from 'node:util';
+import { RunStore } from '../../main/store/run-store';
+import { ServiceError } from '../../main/services/errors';
+import type { RunReaderImpl } from '../../main/store/run-reader';
 import { CliError, type Command } from '../cli-util';
 
-const command: Command = async () => {
-  throw new CliError('runs: not implemented yet', 1);
+const USAGE = `usage: loadscope runs <list|show|export|rename|delete> [options]
+
+  list                      all runs with status and headline metrics
+  show RUN                  one run: config, status, steps, checkpoints, warnings
+  export RUN --series scalars|loads|eval|top-tokens --format csv|json [--out FILE]
+  rename RUN NAME           give a run a new display name
+  delete RUN [--yes]        remove a run's folder (asks on a terminal; --yes otherwise)
+
+options:
+  --runs DIR                runs folder (default: $LOADSCOPE_RUNS_DIR or ~/.loadscope/runs)
+  --json                    machine-readable output (list, show)`;
+
+const SERIES = ['scalars', 'loads', 'eval', 'top-tokens'] as const;
+const FORMATS = ['csv', 'json'] as const;
+
+const command: Command = async (argv) => {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: argv,
+      allowPositionals: true,
+      options: {
+        runs: { type: 'string' },
+        json: { type: 'boolean', default: false },
+        series: { type: 'string' },
+        format: { type: 'string' },
+        out: { type: 'string' },
+        yes: { type: 'boolean', short: 'y', default: false },
+        help: { type: 'boolean', short: 'h', default: false },
+      },
+    });
+  } catch (err) {
+    throw new CliError(`runs: ${err instanceof Error ? err.message : String(err)}`);
+  }
+  const { values, positionals } = parsed;
+  const [sub, ...args] = positionals;
+  if (values.help || !sub) {
+    console.log(USAGE);
+    return values.help ? 0 : 2;
+  }
+  const store = new RunStore(values.runs ?? RunStore.defaultRoot());
+  const need = (n: number, what: string) => {
+    if (args.length !== n) throw new CliError(`runs ${sub}: expected ${what}\n\n${USAGE}`);
+  };
+  try {
+    switch (sub) {
+      case 'list':
+        need(0, 'no arguments');
+        return await list(store, values.json);
+      case 'show':
+        need(1, 'a run id');
+        return await show(store, args[0]!, values.json);
+      case 'export':
+        need(1, 'a run id');
+        return await exportRun(store, args[0]!, values.series, values.format, values.out);
+      case 'rename':
+        need(2, 'a run id and a name');
+        await store.rename(args[0]!, args[1]!);
+        console.log(`renamed ${args[0]} to "${args[1]!.trim()}"`);
+        return 0;
+      case 'delete':
+        need(1, 'a run id');
+        return await remove(store, args[0]!, values.yes);
+      default:
+        throw new CliError(`runs: unknown subcommand "${sub}"\n\n${USAGE}`);
+    }
+  } catch (err) {
+    // the store's expected failures (no such run, read-only, in use) are user errors: one line, no stack
+    if (err instanceof ServiceError) throw new CliError(err.message, 1);
+    throw err;
+  }
 };
 export default command;
+
+const fmt = (x: number | null, digits = 3) => (x === null ? '-' : x.toFixed(digits));
+
+async function list(store: RunStore, json: boolean): Promise<number> {
+  const items = await store.list();
+  if (json) {
+    console.log(JSON.stringify(items, null, 1));
+    return 0;
+  }
+  if (items.length === 0) {
+    console.log(`no runs in ${store.root}`);
+    return 0;
+  }
+  const rows = [['RUN', 'NAME', 'STATUS', 'STRATEGY', 'PRESET', 'STEPS', 'AvgMaxVio', 'SupMaxVio', 'PPL', 'TAGS']];
+  for (const i of items) {
+    rows.push([i.runId + (i.warnings.length ? ' !' : ''), i.name, i.status, i.strategy, i.preset, `${i.steps}/${i.totalSteps}`, fmt(i.avgMaxVio), fmt(i.supMaxVio), fmt(i.perplexity, 2), i.tags.join(',')]);
+  }
+  const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => r[c]!.length)));
+  for (const r of rows) console.log(r.map((cell, c) => cell.padEnd(widths[c]!)).join('  ').trimEnd());
+  const warned = items.filter((i) => i.warnings.length > 0);
+  for (const i of warned) for (const w of i.warnings) console.log(`! ${i.runId}: ${w}`);
+  return 0;
+}
+
+async function show(store: RunStore, runId: string, json: boolean): Promise<number> {
+  const r = (await store.open(runId)) as RunReaderImpl;
+  try {
+    const checkpoints = r.listCheckpoints();
+    const s = r.scalars({ fromStep: r.lastStep, maxPoints: 2 });
+    const detail = { meta: r.meta, config: r.config, lastStep: r.lastStep, readOnly: r.readOnly, warnings: r.warnings, checkpoints, dir: r.dir };
+    if (json) {
+      console.log(JSON.stringify(detail, null, 1));
+      return 0;
+    }
+    const m = r.meta;
+    const c = r.config;
+    const lines = [
+      `${m.name}  (${runId})`,
+      `  status      ${m.status}${m.failure ? `: ${m.failure}` : ''}`,
+      `  created     ${m.createdAt || '-'}`,
+      `  folder      ${r.dir}`,
+      `  strategy    ${c.strategy}  preset ${c.preset}  (${c.model.layers} layers × ${c.model.experts} experts, top-${c.model.topK})`,
+      `  steps       ${r.lastStep} / ${c.steps}`,
+      `  last step   loss ${fmt(s.loss.at(-1) ?? null)}  MaxVio ${fmt(s.maxVio.at(-1) ?? null)}  AvgMaxVio ${fmt(s.avgMaxVio.at(-1) ?? null)}  SupMaxVio ${fmt(s.supMaxVio.at(-1) ?? null)}`,
+      `  backend     ${m.backend ? `${m.backend.name} (${m.backend.device})` : '-'}`,
+      `  tags        ${m.tags.join(', ') || '-'}`,
+      `  parent      ${m.parent ? `${m.parent.runId} at step ${m.parent.step}` : '-'}`,
+      `  checkpoints ${checkpoints.map((k) => `${k.step} (${k.reason})`).join(', ') || '-'}`,
+    ];
+    if (r.readOnly) lines.push('  read-only   (damaged: see warnings)');
+    for (const w of r.warnings) lines.push(`  ! ${w}`);
+    console.log(lines.join('\n'));
+    return 0;
+  } finally {
+    r.close();
+  }
+}
+
+async function exportRun(store: RunStore, runId: string, series: string | undefined, format: string | undefined, out: string | undefined): Promise<number> {
+  if (!series || !(SERIES as readonly string[]).includes(series)) throw new CliError(`runs export: --series must be one of ${SERIES.join(', ')}`);
+  if (!format || !(FORMATS as readonly string[]).includes(format)) throw new CliError(`runs export: --format must be csv or json`);
+  const r = (await store.open(runId)) as RunReaderImpl;
+  try {
+    const chunks = r.exportChunks(series as (typeof SERIES)[number], format as 'csv' | 'json');
+    const file = out ? createWriteStream(out) : null;
+    const sink: NodeJS.WritableStream = file ?? process.stdout;
+    for (const chunk of chunks) {
+      if (!sink.write(chunk)) await new Promise((resolve) => sink.once('drain', resolve));
+    }
+    if (file) {
+      await new Promise<void>((resolve, reject) => {
+        file.once('error', reject);
+        file.end(() => resolve());
+      });
+      console.error(`wrote ${series} of ${runId} to ${out}`);
+    }
+    for (const w of r.warnings) console.error(`! ${w}`);
+    return 0;
+  } finally {
+    r.close();
+  }
+}
+
+async function remove(store: RunStore, runId: string, yes: boolean): Promise<number> {
+  const dir = store.dirOf(runId);
+  if (!yes) {
+    if (!process.stdin.isTTY) throw new CliError(`runs delete: refusing to delete ${runId} without confirmation; pass --yes (stdin is not a terminal)`);
+    const rl = createInterface({ input: process.stdin, output: process.stdout });
+    const answer = await rl.question(`Delete run ${runId} and its folder ${dir}? This cannot be undone. [y/N] `);
+    rl.close();
+    if (!/^y(es)?$/i.test(answer.trim())) {
+      console.log('not deleted');
+      return 1;
+    }
+  }
+  await store.delete(runId);
+  console.log(`deleted ${runId}`);
+  return 0;
+}

@@ -1,7 +1,156 @@
-// `loadscope train` (not implemented yet).
-import { CliError, type Command } from '../cli-util';
+// `loadscope train`: one run headless on the same TrainingService and run store as the app, with a
+// progress bar on stderr (or --json lines on stdout); Ctrl-C checkpoints and says how to resume.
+import { basename, dirname, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { CliError, parseSetFlags, type Command } from '../cli-util';
+import { formatFieldErrors, type RunConfigInput } from '../../shared/run-config';
+import type { RunSummary } from '../../shared/reports';
+import type { WorkerReport } from '../../shared/worker-protocol';
+import { composeServices, type Services } from '../../main/services/compose';
+import { ServiceError } from '../../main/services/errors';
+import { defaultRunsDir } from '../../main/services/paths';
+import { ProgressLine } from '../progress-line';
 
-const command: Command = async () => {
-  throw new CliError('train: not implemented yet', 1);
+const HELP = `usage: loadscope train [options]            train a new run
+       loadscope train --resume RUN_DIR [--checkpoint STEP] [--steps N]   continue a run
+
+  --preset tiny|small|paper-16e|paper-64e|custom   model shape (default tiny)
+  --strategy ID          none, aux-loss, seq-aux-loss, z-loss, loss-free, bip, quantile, sinkhorn, capacity, optimal
+  --set NAME=VALUE       a strategy option (repeatable), e.g. --set T=4
+  --steps N              total steps (default 300; with --resume: the new total)
+  --seed N  --lr X  --z-loss X  --score-fn softmax|sigmoid
+  --data synthetic|corpus|FILE                     training text (default synthetic)
+  --backend auto|tensorflow|wasm|cpu  --dispatch auto|dense|sparse
+  --eval-every N  --checkpoint-every N  --name TEXT
+  --out DIR, --runs DIR  the runs folder (default ${defaultRunsDir()}); the run is DIR/<run id>
+  --json                 one JSON object per step on stdout, then a summary object (no bar)`;
+
+const OPTIONS = {
+  preset: { type: 'string' }, strategy: { type: 'string' }, set: { type: 'string', multiple: true }, steps: { type: 'string' },
+  seed: { type: 'string' }, data: { type: 'string' }, lr: { type: 'string' }, backend: { type: 'string' }, dispatch: { type: 'string' },
+  'z-loss': { type: 'string' }, 'score-fn': { type: 'string' }, 'eval-every': { type: 'string' }, 'checkpoint-every': { type: 'string' },
+  name: { type: 'string' }, out: { type: 'string' }, runs: { type: 'string' }, json: { type: 'boolean' }, resume: { type: 'string' },
+  checkpoint: { type: 'string' }, help: { type: 'boolean', short: 'h' },
+} as const;
+
+/** config field → the flag that sets it, so errors name what the user typed */
+const FLAG_OF: Record<string, string> = {
+  preset: '--preset', strategy: '--strategy', strategyOptions: '--set', steps: '--steps', seed: '--seed', lr: '--lr',
+  backend: '--backend', dispatch: '--dispatch', data: '--data', zLoss: '--z-loss', scoreFn: '--score-fn', evalEvery: '--eval-every', checkpointEvery: '--checkpoint-every', name: '--name',
 };
+
+/** Numbers stay numbers for the schema; anything else goes through as typed so the error shows it. */
+const num = (v: string | undefined): number | string | undefined => (v === undefined ? undefined : v.trim() !== '' && Number.isFinite(Number(v)) ? Number(v) : v);
+
+export function configFromFlags(v: Record<string, string | string[] | boolean | undefined>): RunConfigInput {
+  const s = (k: string) => v[k] as string | undefined;
+  const data = s('data');
+  const raw: Record<string, unknown> = {
+    name: s('name'), preset: s('preset'), strategy: s('strategy'), strategyOptions: parseSetFlags(v.set as string[] | undefined),
+    steps: num(s('steps')), seed: num(s('seed')), lr: num(s('lr')), backend: s('backend'), dispatch: s('dispatch'), zLoss: num(s('z-loss')),
+    scoreFn: s('score-fn'), evalEvery: num(s('eval-every')), checkpointEvery: num(s('checkpoint-every')),
+    data: data === undefined ? undefined : data === 'synthetic' || data === 'corpus' ? { kind: data } : { kind: 'file', path: resolve(data) },
+  };
+  for (const k of Object.keys(raw)) if (raw[k] === undefined) delete raw[k];
+  return raw as RunConfigInput;
+}
+
+function explain(err: ServiceError): string {
+  if (!err.fieldErrors?.length) return err.message;
+  return formatFieldErrors(err.fieldErrors.map((e) => {
+    const flag = FLAG_OF[e.path.split('.')[0]];
+    return { path: flag ? `${flag} (${e.path})` : e.path, message: e.message };
+  }));
+}
+
+const command: Command = async (argv) => {
+  let v: Record<string, string | string[] | boolean | undefined>;
+  try {
+    v = parseArgs({ args: argv, options: OPTIONS, strict: true, allowPositionals: false }).values;
+  } catch (err) {
+    throw new CliError(`train: ${err instanceof Error ? err.message : String(err)} (see loadscope train --help)`);
+  }
+  if (v.help) return console.log(HELP), 0;
+  const resumeDir = v.resume as string | undefined;
+  if (resumeDir) {
+    const extra = Object.keys(v).filter((k) => v[k] !== undefined && !['resume', 'checkpoint', 'steps', 'json', 'out', 'runs'].includes(k));
+    if (extra.length) throw new CliError(`--resume continues a run with its own config: drop --${extra.join(', --')}`);
+  } else if (v.checkpoint !== undefined) throw new CliError('--checkpoint only goes with --resume RUN_DIR');
+  const runsDir = resumeDir ? dirname(resolve(resumeDir)) : resolve((v.out ?? v.runs ?? defaultRunsDir()) as string);
+  const json = v.json === true;
+  const bar = json ? null : new ProgressLine(process.stderr);
+  const onReport = (msg: WorkerReport) => {
+    if (msg.type === 'step') {
+      const r = msg.report;
+      if (json) process.stdout.write(JSON.stringify({ type: 'step', step: r.step, loss: r.loss, maxVio: r.maxVio, avgMaxVio: r.avgMaxVio, supMaxVio: r.supMaxVio, tokensPerSec: r.tokensPerSec, lr: r.lr, dropped: r.dropped }) + '\n');
+      bar?.update(r);
+    } else if (msg.type === 'log' && msg.level === 'warn') bar?.note(`warning: ${msg.message}`);
+  };
+  const services = await composeServices({ runsDir, recover: false, onReport, log: (level, m) => (level === 'warn' ? (bar ? bar.note(m) : console.error(`loadscope: ${m}`)) : undefined) });
+  let runId: string;
+  try {
+    runId = resumeDir ? (await startResume(services, basename(resolve(resumeDir)), v)).runId : (await services.training.start(configFromFlags(v))).runId;
+  } catch (err) {
+    await services.dispose();
+    if (err instanceof ServiceError) throw new CliError(explain(err), err.code === 'invalid' ? 2 : 1);
+    throw err;
+  }
+  const runDir = resolve(runsDir, runId);
+  const reader0 = await services.store.open(runId);
+  const total = reader0.config.steps;
+  reader0.close();
+  bar?.start(total);
+  if (!json) console.error(`loadscope: run ${runId} → ${runDir}`);
+
+  let interrupted = false;
+  const onSigint = () => {
+    if (interrupted) process.exit(130); // second Ctrl-C: give up waiting
+    interrupted = true;
+    bar?.note('interrupted: writing a checkpoint… (Ctrl-C again to quit without one)');
+    void services.dispose();
+  };
+  process.on('SIGINT', onSigint);
+  const status = await services.training.waitFor(runId);
+  process.off('SIGINT', onSigint);
+  bar?.finish();
+  await services.dispose();
+
+  const reader = await services.store.open(runId);
+  const summary: RunSummary | null = reader.meta.summary;
+  const checkpoints = reader.listCheckpoints().map((c) => c.step);
+  const failure = reader.meta.failure;
+  reader.close();
+  if (json) process.stdout.write(JSON.stringify({ type: 'summary', runId, runDir, status, ...(summary ?? {}), ...(failure ? { failure } : {}) }) + '\n');
+  else if (summary) console.error(`loadscope: ${status}: ${summary.steps} steps, loss ${summary.finalLoss.toFixed(4)}, AvgMaxVio ${summary.avgMaxVio.toFixed(3)}, SupMaxVio ${summary.supMaxVio.toFixed(3)}, ${Math.round(summary.tokensPerSecMedian)} tokens/s (${summary.backend})`);
+  if (status === 'failed') {
+    console.error(`loadscope: run failed: ${failure ?? 'unknown reason'}`);
+    return 1;
+  }
+  if (interrupted || status === 'stopped') {
+    const last = checkpoints.length ? Math.max(...checkpoints) : null;
+    console.error(last === null
+      ? `loadscope: stopped without a checkpoint (run folder ${runDir})`
+      : `loadscope: stopped; checkpoint at step ${last} in ${runDir}\n  resume with: loadscope train --resume ${runDir} --steps ${total}`);
+    return 130;
+  }
+  return 0;
+};
+
+async function startResume(services: Services, runId: string, v: Record<string, unknown>): Promise<{ runId: string }> {
+  const reader = await services.store.open(runId).catch(() => {
+    throw new CliError(`--resume: no run folder at ${resolve(v.resume as string)}`);
+  });
+  const steps = reader.listCheckpoints().map((c) => c.step);
+  reader.close();
+  if (steps.length === 0) throw new CliError(`--resume: run ${runId} has no checkpoint to continue from`);
+  let step = Math.max(...steps);
+  if (v.checkpoint !== undefined) {
+    step = Number(v.checkpoint);
+    if (!steps.includes(step)) throw new CliError(`--checkpoint: run ${runId} has checkpoints at steps ${steps.join(', ')}, not "${v.checkpoint as string}"`);
+  }
+  const total = v.steps === undefined ? undefined : Number(v.steps);
+  if (total !== undefined && (!Number.isInteger(total) || total <= step)) throw new CliError(`--steps (steps): with --resume it is the new total and must be an integer above the checkpoint step ${step}, got "${v.steps as string}"`);
+  return services.training.resumeFromCheckpoint(runId, step, total);
+}
+
 export default command;

@@ -64,4 +64,6 @@ export interface RunStoreApi {
   rename(runId: string, name: string): Promise<void>;
   tag(runId: string, tags: string[]): Promise<void>;
   delete(runId: string): Promise<void>;
+  /** Mark runs left 'running' by a crashed or killed writer as 'failed' (services: on start-up); returns their ids. */
+  markCrashedRuns?(): Promise<string[]>;
 }

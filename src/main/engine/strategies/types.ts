@@ -25,6 +25,11 @@ export interface RoutingBatch {
   seqLen: number;
   /** false during validation: strategies must not change their state then */
   training: boolean;
+  /**
+   * Per-expert capacity C for this batch, overriding the strategy's own (bip, optimal); e.g. `loadscope route
+   * --capacity`. Default: ⌈k·T/E⌉ (bip) or ⌈CF·k·T/E⌉ (optimal).
+   */
+  capacity?: number;
 }
 
 /** The experts each token goes to. */
@@ -55,6 +60,8 @@ export interface BalancingStrategy {
   /** Per-layer state a checkpoint must carry (biases, prices q, accumulators) as plain arrays. */
   getState(): Record<string, Float32Array>;
   setState(state: Record<string, Float32Array>): void;
+  /** Plain numbers about the last select (e.g. sinkhorn iterations), for logs and tests; optional. */
+  diagnostics?(): Record<string, number>;
   /** Free any tf variables or tensors the strategy owns. */
   dispose(): void;
 }

@@ -1,0 +1,21 @@
+# node-gyp build of the native matmul addon, written to native/build/Release/blas.node (see docs/native.md).
+{
+  "targets": [
+    {
+      "target_name": "blas",
+      "sources": ["blas.c"],
+      "defines": ["NAPI_VERSION=8"],
+      "cflags": ["-O3"],
+      "conditions": [
+        ["OS=='linux'", {
+          "include_dirs": ["/usr/include/x86_64-linux-gnu", "/usr/include/aarch64-linux-gnu", "/usr/include/openblas"],
+          "libraries": ["-lopenblas"]
+        }],
+        ["OS=='mac'", {
+          "include_dirs": ["<!(node -p \"(process.env.OPENBLAS_PREFIX || '/opt/homebrew/opt/openblas') + '/include'\")"],
+          "libraries": ["-L<!(node -p \"(process.env.OPENBLAS_PREFIX || '/opt/homebrew/opt/openblas') + '/lib'\")", "-lopenblas"]
+        }]
+      ]
+    }
+  ]
+}

@@ -1,0 +1,123 @@
+// The MoE language model, top to bottom (nanoGPT's shape): byte embedding + learned positions, blocks of
+// pre-norm causal attention and an MoE layer of SwiGLU experts, final RMSNorm, tied output embedding.
+//
+// Shape legend: B sequences, S positions, T = B·S tokens, d model width, H heads, V = 256 bytes.
+import * as tf from '@tensorflow/tfjs-core';
+import type { ModelShape } from '../../../shared/presets';
+import type { Rng } from '../rng';
+import { embedRows } from './dispatch';
+import { matmul, swapLast } from './linear';
+import { MoELayer, type RoutingContext } from './moe';
+import { ParamStore } from './params';
+
+const EPS = 1e-5;
+
+/** RMSNorm with a learned gain: x / rms(x) · g */
+class RMSNorm {
+  readonly g: tf.Variable;
+  constructor(params: ParamStore, name: string, d: number) {
+    this.g = params.ones(name, [d]);
+  }
+  forward(xTD: tf.Tensor2D): tf.Tensor2D {
+    const inv = tf.rsqrt(tf.add(tf.mean(tf.square(xTD), 1, true), EPS));
+    return tf.mul(tf.mul(xTD, inv), this.g);
+  }
+}
+
+/** Causal multi-head self-attention with one fused QKV projection. */
+class Attention {
+  readonly wqkv: tf.Variable;
+  readonly wo: tf.Variable;
+  constructor(
+    params: ParamStore,
+    prefix: string,
+    private readonly s: ModelShape,
+  ) {
+    const d = s.dModel;
+    this.wqkv = params.normal(`${prefix}/wqkv`, [d, 3 * d], 0.02);
+    this.wo = params.normal(`${prefix}/wo`, [d, d], 0.02 / Math.sqrt(2 * s.layers));
+  }
+  forward(xTD: tf.Tensor2D, B: number, S: number, maskSS: tf.Tensor2D): tf.Tensor2D {
+    const { dModel: d, heads: H } = this.s;
+    const hd = d / H;
+    const qkv = tf.transpose(tf.reshape(matmul(xTD, this.wqkv), [B, S, 3 * H, hd]), [0, 2, 1, 3]);
+    const [q, k, v] = tf.split(qkv, 3, 1) as [tf.Tensor4D, tf.Tensor4D, tf.Tensor4D];
+    const att = tf.softmax(tf.add(tf.mul(matmul(q, swapLast(k)), 1 / Math.sqrt(hd)), maskSS));
+    const yBSd = tf.reshape(tf.transpose(matmul(att, v), [0, 2, 1, 3]), [B * S, d]);
+    return matmul(yBSd as tf.Tensor2D, this.wo);
+  }
+}
+
+class Block {
+  readonly norm1: RMSNorm;
+  readonly attn: Attention;
+  readonly norm2: RMSNorm;
+  readonly moe: MoELayer;
+  constructor(params: ParamStore, i: number, s: ModelShape, scoreFn: 'softmax' | 'sigmoid') {
+    const p = `model/block${i}`;
+    this.norm1 = new RMSNorm(params, `${p}/norm1`, s.dModel);
+    this.attn = new Attention(params, `${p}/attn`, s);
+    this.norm2 = new RMSNorm(params, `${p}/norm2`, s.dModel);
+    this.moe = new MoELayer(params, `${p}/moe`, s, i, scoreFn);
+  }
+  forward(xTD: tf.Tensor2D, B: number, S: number, maskSS: tf.Tensor2D, ctx: RoutingContext): tf.Tensor2D {
+    const a = tf.add(xTD, this.attn.forward(this.norm1.forward(xTD), B, S, maskSS)) as tf.Tensor2D;
+    return tf.add(a, this.moe.forward(this.norm2.forward(a), ctx));
+  }
+}
+
+export class MoEModel {
+  readonly params: ParamStore;
+  readonly wte: tf.Variable;
+  readonly wpe: tf.Variable;
+  readonly blocks: Block[];
+  readonly normF: RMSNorm;
+  /** additive causal mask: 0 on and below the diagonal, −1e9 above */
+  private readonly maskSS: tf.Tensor2D;
+
+  constructor(
+    readonly shape: ModelShape,
+    scoreFn: 'softmax' | 'sigmoid',
+    rng: Rng,
+  ) {
+    this.params = new ParamStore(rng);
+    this.wte = this.params.normal('model/wte', [shape.vocab, shape.dModel], 0.02);
+    this.wpe = this.params.normal('model/wpe', [shape.ctx, shape.dModel], 0.01);
+    this.blocks = Array.from({ length: shape.layers }, (_, i) => new Block(this.params, i, shape, scoreFn));
+    this.normF = new RMSNorm(this.params, 'model/normF', shape.dModel);
+    const S = shape.ctx;
+    const mask = new Float32Array(S * S);
+    for (let i = 0; i < S; i++) for (let j = i + 1; j < S; j++) mask[i * S + j] = -1e9;
+    this.maskSS = tf.tensor2d(mask, [S, S]);
+  }
+
+  /** Next-byte logits [T, V] for inputs [B × S] (row-major); routing results land in ctx. */
+  forward(inputs: Int32Array, B: number, S: number, ctx: RoutingContext): tf.Tensor2D {
+    const d = this.shape.dModel;
+    const mask = S === this.shape.ctx ? this.maskSS : tf.slice(this.maskSS, [0, 0], [S, S]);
+    const tok = tf.reshape(embedRows(this.wte, inputs), [B, S, d]);
+    let x = tf.reshape(tf.add(tok, tf.slice(this.wpe, [0, 0], [S, d])), [B * S, d]) as tf.Tensor2D;
+    for (const block of this.blocks) x = block.forward(x, B, S, mask, ctx);
+    return matmul(this.normF.forward(x), tf.transpose(this.wte));
+  }
+
+  /** Mean next-byte cross-entropy of logits [T, V] against targets. */
+  static crossEntropy(logitsTV: tf.Tensor2D, targets: Int32Array): tf.Scalar {
+    const V = logitsTV.shape[1];
+    const oneHotTV = tf.cast(tf.oneHot(tf.tensor1d(targets, 'int32'), V), 'float32');
+    return tf.neg(tf.mean(tf.sum(tf.mul(oneHotTV, tf.logSoftmax(logitsTV)), 1))) as tf.Scalar;
+  }
+
+  variables(): tf.Variable[] {
+    return this.params.list();
+  }
+
+  parameterCount(): number {
+    return this.params.count();
+  }
+
+  dispose(): void {
+    this.params.dispose();
+    this.maskSS.dispose();
+  }
+}

@@ -1,0 +1,164 @@
+// The MoE layer: router (gate scores → strategy selection → gate values) and SwiGLU experts, two dispatch paths.
+//
+// Shape legend: T tokens, E experts, K top-k slots, d model width, h expert hidden width.
+//   logitsTE/scoresTE  router logits and gate scores (softmax or sigmoid)
+//   selectedTE         constant 0/1 mask of the chosen (token, expert) pairs (dropped ones included)
+//   keptTE             constant 0/1 mask of the routed pairs (dropped slots removed)
+//   gatesTE            gate values: scores of the chosen experts, renormalised over the k for softmax
+//   idxTK/keepTK       the strategy's selection, row-major [T*K]; loadE routed slots per expert
+// Expert weights are stored side by side so the dense path is three big matmuls:
+//   w1, w3 [d, E·h] (expert e owns columns e·h … e·h+h−1), w2 [E·h, d] (rows e·h …).
+import * as tf from '@tensorflow/tfjs-core';
+import type { ModelShape } from '../../../shared/presets';
+import type { BalancingStrategy } from '../strategies/types';
+import { collectSlots, dispatchRows, planDispatch } from './dispatch';
+import { matmul } from './linear';
+import type { ParamStore } from './params';
+
+export type DispatchMode = 'dense' | 'sparse';
+
+/** What one layer's routing produced in one forward pass (plain arrays, no tensors). */
+export interface LayerRouting {
+  idxTK: Int32Array;
+  keepTK: Uint8Array;
+  loadE: Float32Array;
+  dropped: number;
+  /** gate scores, kept only when the caller asked (objective ratio vs the optimum) */
+  scoresTE?: Float32Array;
+}
+
+/** Per forward pass: the strategies to ask, and where routing results and auxiliary losses go. */
+export interface RoutingContext {
+  training: boolean;
+  seqLen: number;
+  dispatch: DispatchMode;
+  strategies: BalancingStrategy[];
+  keepScores: boolean;
+  layers: LayerRouting[];
+  auxLosses: tf.Scalar[];
+  routingMs: number;
+}
+
+/**
+ * Dense when experts/k is small and the [T, E·h] activations stay modest: every expert runs on every
+ * token (E/k times the expert FLOPs) but in three large matmuls, which beats many small ones at tiny sizes.
+ */
+export function chooseDispatch(mode: 'auto' | DispatchMode, s: ModelShape): DispatchMode {
+  if (mode !== 'auto') return mode;
+  const tokens = s.batch * s.ctx;
+  return s.experts / s.topK <= 4 && tokens * s.experts * s.expertHidden <= 2 ** 24 ? 'dense' : 'sparse';
+}
+
+const silu = (x: tf.Tensor) => tf.mul(x, tf.sigmoid(x));
+
+export class MoELayer {
+  readonly wr: tf.Variable;
+  readonly w1: tf.Variable;
+  readonly w3: tf.Variable;
+  readonly w2: tf.Variable;
+  private readonly E: number;
+  private readonly K: number;
+  private readonly h: number;
+
+  constructor(
+    params: ParamStore,
+    prefix: string,
+    shape: ModelShape,
+    private readonly layer: number,
+    private readonly scoreFn: 'softmax' | 'sigmoid',
+  ) {
+    const { dModel: d, experts: E, expertHidden: h } = shape;
+    this.E = E;
+    this.K = shape.topK;
+    this.h = h;
+    this.wr = params.normal(`${prefix}/router`, [d, E], 0.02);
+    this.w1 = params.normal(`${prefix}/w1`, [d, E * h], 0.02);
+    this.w3 = params.normal(`${prefix}/w3`, [d, E * h], 0.02);
+    this.w2 = params.normal(`${prefix}/w2`, [E * h, d], 0.02 / Math.sqrt(2 * shape.layers));
+  }
+
+  forward(xTD: tf.Tensor2D, ctx: RoutingContext): tf.Tensor2D {
+    const t0 = performance.now();
+    const T = xTD.shape[0];
+    const { E, K } = this;
+    const logitsTE = matmul(xTD, this.wr);
+    const scoresTE = this.scoreFn === 'softmax' ? tf.softmax(logitsTE) : tf.sigmoid(logitsTE);
+
+    // selection sees detached copies: nothing the strategy does can enter the gradient tape
+    const scoresData = scoresTE.dataSync() as Float32Array;
+    const detScores = tf.tensor2d(scoresData, [T, E]);
+    const detLogits = tf.tensor2d(logitsTE.dataSync() as Float32Array, [T, E]);
+    const strategy = ctx.strategies[this.layer]!;
+    let sel;
+    try {
+      sel = strategy.select({ scoresTE: detScores, logitsTE: detLogits, seqLen: ctx.seqLen, training: ctx.training });
+    } finally {
+      detScores.dispose();
+      detLogits.dispose();
+    }
+
+    const selTE = new Float32Array(T * E);
+    const keptTE = new Float32Array(T * E);
+    const loadE = new Float32Array(E);
+    let dropped = 0;
+    for (let i = 0; i < T * K; i++) {
+      const e = sel.idxTK[i]!;
+      const te = Math.floor(i / K) * E + e;
+      selTE[te] = 1;
+      if (sel.keepTK[i]) {
+        keptTE[te] = 1;
+        loadE[e]!++;
+      } else dropped++;
+    }
+    const selectedTE = tf.tensor2d(selTE, [T, E]);
+    // gate values come from the unbiased scores of the chosen experts; softmax top-k>1 is renormalised
+    // over the k chosen (Minimind norm_topk_prob, Megatron), before capacity drops remove a slot
+    let gatesTE = tf.mul(scoresTE, selectedTE);
+    if (this.scoreFn === 'softmax' && K > 1) gatesTE = tf.div(gatesTE, tf.add(tf.sum(gatesTE, 1, true), 1e-9));
+    if (dropped > 0) gatesTE = tf.mul(gatesTE, tf.tensor2d(keptTE, [T, E]));
+
+    if (strategy.auxLoss) {
+      ctx.auxLosses.push(strategy.auxLoss({ logitsTE: logitsTE as tf.Tensor2D, scoresTE: scoresTE as tf.Tensor2D, selectedTE, seqLen: ctx.seqLen }));
+    }
+    const routing: LayerRouting = { idxTK: sel.idxTK, keepTK: sel.keepTK, loadE, dropped };
+    if (ctx.keepScores) routing.scoresTE = scoresData;
+    ctx.layers[this.layer] = routing;
+    ctx.routingMs += performance.now() - t0;
+
+    return ctx.dispatch === 'dense' ? this.dense(xTD, gatesTE as tf.Tensor2D) : this.sparse(xTD, gatesTE as tf.Tensor2D, sel.idxTK, sel.keepTK);
+  }
+
+  /** every expert on every token; the constant-masked gates zero the unchosen experts' contributions */
+  private dense(xTD: tf.Tensor2D, gatesTE: tf.Tensor2D): tf.Tensor2D {
+    const T = xTD.shape[0];
+    const { E, h } = this;
+    const hidTH = tf.mul(silu(matmul(xTD, this.w1)), matmul(xTD, this.w3));
+    const gated = tf.reshape(tf.mul(tf.reshape(hidTH, [T, E, h]), tf.reshape(gatesTE, [T, E, 1])), [T, E * h]);
+    return matmul(gated as tf.Tensor2D, this.w2);
+  }
+
+  /** tokens gathered per expert: compute grows with k, not E */
+  private sparse(xTD: tf.Tensor2D, gatesTE: tf.Tensor2D, idxTK: Int32Array, keepTK: Uint8Array): tf.Tensor2D {
+    const [T, d] = xTD.shape;
+    const { E, K, h } = this;
+    const plan = planDispatch(idxTK, keepTK, T, K, E);
+    if (plan.rows === 0) return tf.mul(xTD, 0);
+    const rowsND = dispatchRows(xTD, plan);
+    const outs: tf.Tensor2D[] = [];
+    for (let e = 0; e < E; e++) {
+      const n = plan.countE[e]!;
+      if (n === 0) continue;
+      const xe = tf.slice(rowsND, [plan.offE[e]!, 0], [n, d]);
+      const w1e = tf.slice(this.w1, [0, e * h], [d, h]) as tf.Tensor2D;
+      const w3e = tf.slice(this.w3, [0, e * h], [d, h]) as tf.Tensor2D;
+      const w2e = tf.slice(this.w2, [e * h, 0], [h, d]) as tf.Tensor2D;
+      outs.push(matmul(tf.mul(silu(matmul(xe, w1e)), matmul(xe, w3e)) as tf.Tensor2D, w2e));
+    }
+    const slotsTKD = collectSlots(outs.length === 1 ? outs[0]! : tf.concat(outs, 0), plan);
+    // gate of each (token, slot): Σ_e gatesTE[t, e]·[idx[t, j] = e] through a constant one-hot mask
+    const oneHotTKE = new Float32Array(T * K * E);
+    for (let i = 0; i < T * K; i++) oneHotTKE[i * E + idxTK[i]!] = 1;
+    const gTK = tf.sum(tf.mul(tf.reshape(gatesTE, [T, 1, E]), tf.tensor3d(oneHotTKE, [T, K, E])), 2);
+    return tf.sum(tf.mul(slotsTKD, tf.reshape(gTK, [T, K, 1])), 1) as tf.Tensor2D;
+  }
+}

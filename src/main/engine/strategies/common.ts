@@ -1,0 +1,61 @@
+// Helpers shared by the balancing strategies: top-k on a tensor into typed arrays, loads, option reading.
+//
+// Shape legend: T tokens, E experts, K = top-k slots per token.
+//   scoresTE  gate scores [T, E]    idxTK/keepTK  chosen expert and 1 = routed, row-major [T*K]    loadE  per expert
+import * as tf from '@tensorflow/tfjs-core';
+import type { StrategyOptions } from '../../../shared/strategy-descriptors';
+import type { Selection } from './types';
+
+/** Top-k of a [T, E] tensor (not disposed here) as a Selection with every slot kept. */
+export function topkSelection(rankTE: tf.Tensor2D, k: number): Selection {
+  const indices = tf.tidy(() => tf.topk(rankTE, k, true).indices);
+  const idxTK = Int32Array.from(indices.dataSync());
+  indices.dispose();
+  return { idxTK, keepTK: new Uint8Array(idxTK.length).fill(1) };
+}
+
+/** Top-k of scoresTE + offsetE (the offset only reorders; it never reaches the gate values). */
+export function topkWithOffset(scoresTE: tf.Tensor2D, offsetE: Float32Array, k: number): Selection {
+  const rankTE = tf.tidy(() => tf.add(scoresTE, tf.tensor1d(offsetE)) as tf.Tensor2D);
+  try {
+    return topkSelection(rankTE, k);
+  } finally {
+    rankTE.dispose();
+  }
+}
+
+/** Kept (token, slot) assignments per expert. */
+export function loadsOf(sel: Selection, experts: number): Int32Array {
+  const loadE = new Int32Array(experts);
+  for (let i = 0; i < sel.idxTK.length; i++) if (sel.keepTK[i]) loadE[sel.idxTK[i]!]!++;
+  return loadE;
+}
+
+export function numberOption(options: StrategyOptions, name: string, fallback: number): number {
+  const v = options[name];
+  return typeof v === 'number' ? v : fallback;
+}
+
+export function choiceOption<C extends string>(options: StrategyOptions, name: string, fallback: C): C {
+  const v = options[name];
+  return (typeof v === 'string' ? v : fallback) as C;
+}
+
+export function booleanOption(options: StrategyOptions, name: string, fallback: boolean): boolean {
+  const v = options[name];
+  return typeof v === 'boolean' ? v : fallback;
+}
+
+/** A copy of a named state array, checked for length (checkpoints from another shape must not load silently). */
+export function readState(state: Record<string, Float32Array>, name: string, length: number): Float32Array | undefined {
+  const v = state[name];
+  if (v === undefined) return undefined;
+  if (v.length !== length) throw new RangeError(`strategy state "${name}" has ${v.length} values, expected ${length}`);
+  return Float32Array.from(v);
+}
+
+/** ⌈factor·k·T/E⌉, the per-expert capacity of Megatron's get_capacity. */
+export function capacityOf(factor: number, k: number, tokens: number, experts: number): number {
+  // the small slack keeps exact products such as 1.25·2·4096/16 from rounding up by float noise
+  return Math.ceil((factor * k * tokens) / experts - 1e-9);
+}

@@ -1,0 +1,71 @@
+// CheckpointData ⇄ trainer state: weights, AdamW moments and step, strategy state, data PRNG, running metrics.
+import * as tf from '@tensorflow/tfjs-core';
+import type { CheckpointData, NamedArray } from '../../../shared/worker-protocol';
+import type { RngState } from '../rng';
+import type { Trainer } from './trainer';
+import type { VioState } from './vio';
+
+const FORMAT = 1;
+
+/** A copy: dataSync may hand out the backend's own buffer, which must never be transferred away. */
+function arrayOf(name: string, t: tf.Tensor): NamedArray {
+  return { name, shape: [...t.shape], dtype: 'float32', data: Float32Array.from(t.dataSync() as Float32Array) };
+}
+
+export function exportCheckpoint(tr: Trainer): CheckpointData {
+  const arrays: NamedArray[] = [];
+  for (const [name, v] of tr.model.params.entries()) arrays.push(arrayOf(name, v));
+  for (const { name, m, v } of tr.optimizer.moments()) {
+    arrays.push(arrayOf(`optimizer/m/${name}`, m));
+    arrays.push(arrayOf(`optimizer/v/${name}`, v));
+  }
+  tr.strategies.forEach((s, l) => {
+    for (const [key, data] of Object.entries(s.getState())) {
+      arrays.push({ name: `strategy/layer${l}/${key}`, shape: [data.length], dtype: 'float32', data: Float32Array.from(data) });
+    }
+  });
+  return {
+    step: tr.step,
+    arrays,
+    meta: {
+      format: FORMAT,
+      optimizerStep: tr.optimizer.step,
+      dataRng: tr.batcher.getState(),
+      vio: tr.vio.getState(),
+      elapsedMs: tr.elapsedMs,
+      strategy: tr.config.strategy,
+      model: tr.config.model,
+    },
+  };
+}
+
+/** Restore a checkpoint written by exportCheckpoint for the same model shape; mismatches throw a clear error. */
+export function importCheckpoint(tr: Trainer, cp: CheckpointData): void {
+  const byName = new Map(cp.arrays.map((a) => [a.name, a]));
+  const load = (name: string, target: tf.Variable) => {
+    const a = byName.get(name);
+    if (!a) throw new Error(`checkpoint has no array "${name}" (it was written for another model shape or strategy)`);
+    if (a.shape.join('x') !== target.shape.join('x')) {
+      throw new Error(`checkpoint array "${name}" has shape [${a.shape}], this model needs [${target.shape}]`);
+    }
+    tf.tidy(() => target.assign(tf.tensor(a.data, a.shape, 'float32')));
+  };
+  for (const [name, v] of tr.model.params.entries()) load(name, v);
+  for (const { name, m, v } of tr.optimizer.moments()) {
+    load(`optimizer/m/${name}`, m);
+    load(`optimizer/v/${name}`, v);
+  }
+  tr.strategies.forEach((s, l) => {
+    const prefix = `strategy/layer${l}/`;
+    const state: Record<string, Float32Array> = {};
+    for (const a of cp.arrays) if (a.name.startsWith(prefix)) state[a.name.slice(prefix.length)] = Float32Array.from(a.data);
+    s.setState(state);
+  });
+  const meta = cp.meta as { optimizerStep?: number; dataRng?: RngState; vio?: VioState; elapsedMs?: number };
+  if (!Array.isArray(meta.dataRng) || meta.dataRng.length !== 4) throw new Error('checkpoint meta has no data PRNG state (dataRng)');
+  tr.step = cp.step;
+  tr.optimizer.step = meta.optimizerStep ?? cp.step;
+  tr.batcher.setState(meta.dataRng);
+  if (meta.vio) tr.vio.setState(meta.vio);
+  tr.elapsedMs = meta.elapsedMs ?? 0;
+}

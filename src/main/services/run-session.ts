@@ -1,0 +1,118 @@
+// The live state of one run inside the training service: its writer, its worker, its frames, the
+// checkpoint requests waiting for the worker, and the figures for the final summary.
+import type { RunConfig } from '../../shared/run-config';
+import type { BackendInfo, EvalReport, RunStatus, RunSummary, StepReport } from '../../shared/reports';
+import type { CheckpointData } from '../../shared/worker-protocol';
+import type { RunWriter } from '../store/types';
+import type { RunFrames } from './run-frames';
+import type { WorkerHost } from './worker-host';
+
+interface CheckpointWaiter {
+  reason: 'manual' | 'quit';
+  resolve(step: number): void;
+  reject(err: Error): void;
+}
+
+/** tokens/s samples kept for the median; beyond this, every other sample is dropped (stride doubles) */
+const MAX_SAMPLES = 4096;
+
+export class RunSession {
+  status: RunStatus = 'created';
+  /** end() has begun: the run still counts against the slots until its folder is closed */
+  ending = false;
+  /** uses the native (tfjs-node) backend: such runs train one at a time */
+  native = false;
+  host: WorkerHost | null = null;
+  backend: BackendInfo | null = null;
+  lastReport: StepReport | null = null;
+  lastEval: EvalReport | null = null;
+  readonly waiters: CheckpointWaiter[] = [];
+  private readonly writes = new Set<Promise<unknown>>();
+  private readonly tpsSamples: number[] = [];
+  private sampleStride = 1;
+  private sampleCount = 0;
+  private readonly startedAt = Date.now();
+  /** resolves with the final status when the run leaves the service */
+  readonly done: Promise<RunStatus>;
+  private resolveDone!: (s: RunStatus) => void;
+
+  constructor(
+    readonly runId: string,
+    public config: RunConfig,
+    readonly writer: RunWriter,
+    readonly frames: RunFrames,
+    readonly resumeFrom?: CheckpointData,
+  ) {
+    this.done = new Promise((r) => (this.resolveDone = r));
+  }
+
+  /** Keep a store write in flight so closing waits for it; failures go to onError. */
+  track<T>(p: Promise<T>, onError: (err: unknown) => void): Promise<T> {
+    this.writes.add(p);
+    p.then(
+      () => this.writes.delete(p),
+      (err: unknown) => {
+        this.writes.delete(p);
+        onError(err);
+      },
+    );
+    return p;
+  }
+
+  async settled(): Promise<void> {
+    while (this.writes.size > 0) await Promise.allSettled([...this.writes]);
+  }
+
+  addStep(r: StepReport): void {
+    this.lastReport = r;
+    // the first step of a session includes kernel compilation and warm-up: keep it out of the median
+    if (this.sampleCount++ === 0) return;
+    if (this.sampleCount % this.sampleStride !== 0) return;
+    this.tpsSamples.push(r.tokensPerSec);
+    if (this.tpsSamples.length > MAX_SAMPLES) {
+      for (let i = 0; i < this.tpsSamples.length / 2; i++) this.tpsSamples[i] = this.tpsSamples[2 * i];
+      this.tpsSamples.length = Math.floor(this.tpsSamples.length / 2);
+      this.sampleStride *= 2;
+    }
+  }
+
+  summary(): RunSummary | null {
+    const r = this.lastReport;
+    if (!r) return null;
+    const samples = this.tpsSamples.length > 0 ? this.tpsSamples : [r.tokensPerSec];
+    const s: RunSummary = {
+      steps: r.step,
+      tokensPerSecMedian: median(samples),
+      backend: this.backend?.name ?? 'unknown',
+      finalLoss: r.loss,
+      avgMaxVio: r.avgMaxVio,
+      supMaxVio: r.supMaxVio,
+      wallMs: Date.now() - this.startedAt,
+    };
+    if (this.lastEval) s.finalValPerplexity = this.lastEval.valPerplexity;
+    return s;
+  }
+
+  settleWaiters(reason: string, step: number | Error): void {
+    for (let i = this.waiters.length - 1; i >= 0; i--) {
+      const w = this.waiters[i];
+      if (step instanceof Error) w.reject(step);
+      else if (w.reason === reason) w.resolve(step);
+      else continue;
+      this.waiters.splice(i, 1);
+    }
+  }
+
+  finish(status: RunStatus): void {
+    this.status = status;
+    this.frames.dispose();
+    this.settleWaiters('', new Error(`run ${this.runId} ended (${status}) before the checkpoint was written`));
+    this.resolveDone(status);
+  }
+}
+
+export function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+}

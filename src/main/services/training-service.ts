@@ -1,0 +1,307 @@
+// Starts, controls and watches training runs: one engine worker per run (runs on the native tfjs-node
+// backend, whose addon loads in one thread at a time, queue for each other, optionally in one long-lived
+// worker), every report appended to the run store, coalesced frames and statuses pushed to the clients.
+import { existsSync } from 'node:fs';
+import type { EventName, EventPayloads } from '../../shared/ipc-contract';
+import { resolveRunConfig, type RunConfig } from '../../shared/run-config';
+import type { RunStatus } from '../../shared/reports';
+import type { WorkerReport } from '../../shared/worker-protocol';
+import { engineWorkerEntry, type WorkerEntry } from '../engine/worker-path';
+import type { RunStoreApi } from '../store/types';
+import { conflict, invalid, messageOf, notFound, ServiceError } from './errors';
+import { RunFrames } from './run-frames';
+import { RunSession } from './run-session';
+import { WorkerHost } from './worker-host';
+import { usesNativeBackend } from './system-info';
+import { INTERRUPTED_MESSAGE, loadCheckpoint, recoverInterrupted, withTimeout } from './run-origins';
+
+export interface TrainingServiceOptions {
+  store: RunStoreApi;
+  emit<E extends EventName>(event: E, payload: EventPayloads[E]): void;
+  /** read on every scheduling decision, so a settings change applies to the next start */
+  maxConcurrentRuns(): number;
+  workerEntry?: () => WorkerEntry;
+  /** 'native': the run loads the process-wide native addon, so native runs go one at a time */
+  placement?: (config: RunConfig) => 'own' | 'native';
+  /**
+   * Native runs share one long-lived worker instead of a fresh one each. Off by default: the engine
+   * worker hosts one run per lifetime (src/main/engine/worker.ts); turn on for an engine that accepts
+   * several 'start's (the protocol carries runId on every message).
+   */
+  keepNativeWorker?: boolean;
+  /** every worker report, unthrottled, after it was stored (the CLI prints steps from here) */
+  onReport?: (msg: WorkerReport) => void;
+  log?: (level: 'info' | 'warn', message: string) => void;
+  checkpointTimeoutMs?: number;
+}
+
+export { INTERRUPTED_MESSAGE };
+
+export class TrainingService {
+  private readonly runs = new Map<string, RunSession>();
+  private readonly queue: RunSession[] = [];
+  private sharedHost: WorkerHost | null = null;
+  private disposed = false;
+
+  constructor(private readonly opts: TrainingServiceOptions) {}
+
+  /** Mark runs a dead process left running/paused as failed (see recovery.ts). */
+  recoverInterrupted(): Promise<string[]> {
+    return recoverInterrupted(this.opts.store, (id) => this.runs.has(id), this.opts.emit, (l, m) => this.log(l, m));
+  }
+
+  async start(input: unknown): Promise<{ runId: string }> {
+    this.assertOpen();
+    const resolved = resolveRunConfig(input);
+    if (!resolved.ok) throw invalid(`invalid run config: ${resolved.errors.map((e) => `${e.path}: ${e.message}`).join('; ')}`, resolved.errors);
+    const data = resolved.config.data;
+    if (data.kind === 'file' && !existsSync(data.path)) throw invalid(`data file not found: ${data.path}`, [{ path: 'data.path', message: `file not found: ${data.path}` }]);
+    const name = (input as { name?: string } | null)?.name;
+    const writer = await this.opts.store.create(resolved.config, name ? { name } : undefined);
+    return this.enqueue(new RunSession(writer.runId, resolved.config, writer, this.framesFor(writer.runId, resolved.config)));
+  }
+
+  /** Continue a run from one of its checkpoints; `steps` is the new total (default: the config's). */
+  async resumeFromCheckpoint(runId: string, step: number, steps?: number): Promise<{ runId: string }> {
+    this.assertOpen();
+    if (this.runs.has(runId)) throw conflict(`run ${runId} is already ${this.runs.get(runId)!.status}`);
+    const { config, checkpoint } = await loadCheckpoint(this.opts.store, runId, step, steps);
+    const writer = await this.opts.store.openWriter(runId, { truncateAfterStep: step, totalSteps: config.steps });
+    return this.enqueue(new RunSession(runId, config, writer, this.framesFor(runId, config), checkpoint));
+  }
+
+  /** A new run that starts from a checkpoint of another one. */
+  async branch(runId: string, step: number, name?: string, steps?: number): Promise<{ runId: string }> {
+    this.assertOpen();
+    const { config, checkpoint, parentName } = await loadCheckpoint(this.opts.store, runId, step, steps);
+    const writer = await this.opts.store.create(config, { name: name ?? `${parentName} from step ${step}`, parent: { runId, step } });
+    return this.enqueue(new RunSession(writer.runId, config, writer, this.framesFor(writer.runId, config), checkpoint));
+  }
+
+  pause(runId: string): void {
+    const run = this.launched(runId);
+    if (run.status !== 'running') throw conflict(`run ${runId} is ${run.status}, not running`);
+    run.host!.post({ type: 'pause', runId });
+  }
+
+  resume(runId: string): void {
+    const run = this.launched(runId);
+    if (run.status !== 'paused') throw conflict(`run ${runId} is ${run.status}, not paused`);
+    run.host!.post({ type: 'resume', runId });
+  }
+
+  /** Ask the run to stop; it writes a final checkpoint and ends 'stopped' (awaited by waitFor). */
+  async stop(runId: string): Promise<void> {
+    const run = this.runs.get(runId);
+    if (!run) throw notFound(`run ${runId} is not training`);
+    const queued = this.queue.indexOf(run);
+    if (queued >= 0) {
+      this.queue.splice(queued, 1);
+      await this.end(run, 'stopped');
+      return;
+    }
+    run.host!.post({ type: 'stop', runId });
+  }
+
+  /** Checkpoint now; resolves with the checkpoint's step once it is on disk. */
+  checkpoint(runId: string, reason: 'manual' | 'quit' = 'manual'): Promise<number> {
+    const run = this.launched(runId);
+    const timeoutMs = this.opts.checkpointTimeoutMs ?? 60_000;
+    return new Promise<number>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new ServiceError('internal', `no checkpoint from run ${runId} within ${timeoutMs / 1000} s`)), timeoutMs);
+      run.waiters.push({
+        reason,
+        resolve: (s) => (clearTimeout(timer), resolve(s)),
+        reject: (e) => (clearTimeout(timer), reject(e)),
+      });
+      run.host!.post({ type: 'checkpoint', runId, reason });
+    });
+  }
+
+  /** The final status of a run the service holds (immediately null if it holds none). */
+  waitFor(runId: string): Promise<RunStatus | null> {
+    return this.runs.get(runId)?.done ?? Promise.resolve(null);
+  }
+
+  statusOf(runId: string): RunStatus | null {
+    return this.runs.get(runId)?.status ?? null;
+  }
+
+  activeRunIds(): string[] {
+    return [...this.runs.keys()];
+  }
+
+  /** The worker thread of a run (diagnostics and crash tests). */
+  workerOf(runId: string): WorkerHost['worker'] | null {
+    return this.runs.get(runId)?.host?.worker ?? null;
+  }
+
+  /** Quit: checkpoint and stop every run, then end the workers. Queued runs are marked stopped. */
+  async dispose(timeoutMs = 30_000): Promise<void> {
+    if (this.disposed) return;
+    this.disposed = true;
+    for (const run of this.queue.splice(0)) await this.end(run, 'stopped');
+    const live = [...this.runs.values()];
+    await Promise.all(
+      live.map(async (run) => {
+        try {
+          await withTimeout(this.checkpoint(run.runId, 'quit'), timeoutMs);
+        } catch (err) {
+          this.log('warn', `run ${run.runId}: no checkpoint at quit (${messageOf(err)})`);
+        }
+        run.host?.post({ type: 'stop', runId: run.runId });
+        const ended = await withTimeout(run.done, timeoutMs).catch(() => null);
+        if (!ended) await this.end(run, 'failed', 'did not stop in time when Loadscope quit');
+      }),
+    );
+    await this.sharedHost?.terminate();
+    this.sharedHost = null;
+  }
+
+  // ---- internals ----
+
+  private framesFor(runId: string, config: RunConfig): RunFrames {
+    return new RunFrames(runId, config.steps, config.model.topK, (frame) => this.opts.emit('run:frame', frame));
+  }
+
+  private enqueue(run: RunSession): { runId: string } {
+    this.runs.set(run.runId, run);
+    this.queue.push(run);
+    this.opts.emit('runs:changed', { reason: 'run created' });
+    this.pump();
+    if (this.queue.includes(run)) this.opts.emit('run:status', { runId: run.runId, status: 'created', message: 'queued: waiting for a free training slot' });
+    return { runId: run.runId };
+  }
+
+  /** Start queued runs while there are free slots (a native run also waits for the other native run). */
+  private pump(): void {
+    const placement = this.opts.placement ?? ((c: RunConfig) => (usesNativeBackend(c) ? 'native' : 'own'));
+    for (let i = 0; i < this.queue.length; i++) {
+      const launchedCount = this.runs.size - this.queue.length;
+      if (launchedCount >= Math.max(1, this.opts.maxConcurrentRuns())) return;
+      const run = this.queue[i];
+      run.native = placement(run.config) === 'native';
+      if (run.native && [...this.runs.values()].some((r) => r.native && r.host)) continue;
+      this.queue.splice(i--, 1);
+      this.launch(run);
+    }
+  }
+
+  private launch(run: RunSession): void {
+    const entry = (this.opts.workerEntry ?? engineWorkerEntry)();
+    const handlers = { report: (h: WorkerHost, m: WorkerReport) => this.onReport(h, m), crashed: (h: WorkerHost, reason: string, ids: string[]) => this.onCrash(h, reason, ids) };
+    let host: WorkerHost;
+    if (run.native && this.opts.keepNativeWorker) host = this.sharedHost?.alive ? this.sharedHost : (this.sharedHost = new WorkerHost(entry, handlers, true));
+    else host = new WorkerHost(entry, handlers);
+    run.host = host;
+    host.runIds.add(run.runId);
+    this.setStatus(run, 'running');
+    host.post({ type: 'start', runId: run.runId, config: run.config, resumeFrom: run.resumeFrom });
+  }
+
+  private onReport(host: WorkerHost, msg: WorkerReport): void {
+    const run = this.runs.get(msg.runId);
+    if (!run || run.host !== host) return;
+    const onError = (err: unknown) => this.log('warn', `run ${run.runId}: store write failed: ${messageOf(err)}`);
+    try {
+      switch (msg.type) {
+        case 'ready':
+          run.backend = msg.backend;
+          this.setStatus(run, 'running');
+          break;
+        case 'step':
+          run.writer.appendStep(msg.report);
+          run.addStep(msg.report);
+          run.frames.addStep(msg.report);
+          break;
+        case 'eval':
+          run.writer.appendEval(msg.report);
+          run.lastEval = msg.report;
+          run.frames.addEval(msg.report);
+          break;
+        case 'top-tokens':
+          run.writer.appendTopTokens(msg.report);
+          run.frames.addTopTokens(msg.report);
+          break;
+        case 'checkpoint': {
+          const p = run.track(run.writer.writeCheckpoint(msg.checkpoint, msg.reason), onError);
+          p.then(
+            (info) => run.settleWaiters(msg.reason, info.step),
+            (err: unknown) => run.settleWaiters(msg.reason, new Error(`checkpoint not written: ${messageOf(err)}`)),
+          );
+          break;
+        }
+        case 'state':
+          this.setStatus(run, msg.state);
+          break;
+        case 'finished':
+          void this.end(run, msg.state);
+          break;
+        case 'failed':
+          void this.end(run, 'failed', msg.message);
+          break;
+        case 'log':
+          this.log(msg.level, `run ${msg.runId}: ${msg.message}`);
+          break;
+      }
+    } catch (err) {
+      // a store failure must not take the service down: the run fails with the reason
+      void this.end(run, 'failed', `could not record the run: ${messageOf(err)}`);
+      return;
+    }
+    this.opts.onReport?.(msg);
+  }
+
+  private onCrash(host: WorkerHost, reason: string, runIds: string[]): void {
+    if (this.sharedHost === host) this.sharedHost = null;
+    for (const id of runIds) {
+      const run = this.runs.get(id);
+      if (run && run.host === host) void this.end(run, 'failed', reason);
+    }
+  }
+
+  private setStatus(run: RunSession, status: RunStatus, message?: string): void {
+    run.status = status;
+    run.frames.flush();
+    run.writer.setStatus(status, { ...(run.backend ? { backend: run.backend } : {}) });
+    this.opts.emit('run:status', { runId: run.runId, status, ...(message ? { message } : {}), ...(run.backend ? { backend: run.backend } : {}) });
+  }
+
+  /** A run leaves the service: final status, summary, writer closed, worker released. */
+  private async end(run: RunSession, status: RunStatus, failure?: string): Promise<void> {
+    if (run.ending || this.runs.get(run.runId) !== run) return;
+    run.ending = true;
+    run.frames.flush();
+    await run.settled();
+    const summary = run.summary();
+    try {
+      run.writer.setStatus(status, { ...(run.backend ? { backend: run.backend } : {}), ...(failure ? { failure } : {}), ...(summary ? { summary } : {}) });
+      await run.writer.close();
+    } catch (err) {
+      this.log('warn', `run ${run.runId}: could not close its folder: ${messageOf(err)}`);
+    }
+    const host = run.host;
+    host?.runIds.delete(run.runId);
+    if (host && !host.shared) void host.terminate();
+    this.runs.delete(run.runId);
+    run.finish(status);
+    this.opts.emit('run:status', { runId: run.runId, status, ...(failure ? { message: failure } : {}), ...(run.backend ? { backend: run.backend } : {}) });
+    this.opts.emit('runs:changed', { reason: `run ${status}` });
+    if (!this.disposed) this.pump();
+  }
+
+  private launched(runId: string): RunSession {
+    const run = this.runs.get(runId);
+    if (!run) throw notFound(`run ${runId} is not training`);
+    if (!run.host) throw conflict(`run ${runId} is queued and has not started yet`);
+    return run;
+  }
+
+  private assertOpen(): void {
+    if (this.disposed) throw conflict('Loadscope is shutting down');
+  }
+
+  private log(level: 'info' | 'warn', message: string): void {
+    (this.opts.log ?? ((l, m) => (l === 'warn' ? console.warn(m) : console.log(m))))(level, message);
+  }
+}
