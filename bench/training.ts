@@ -3,6 +3,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { selectBackend } from '../src/main/engine/backend';
 import { syntheticText } from '../src/main/engine/data/synthetic';
+import { chooseDispatch } from '../src/main/engine/model/moe';
 import { Trainer } from '../src/main/engine/train/trainer';
 import { trainFlopsPerToken } from '../src/shared/presets';
 import { resolveRunConfig, type RunConfig, type RunConfigInput } from '../src/shared/run-config';
@@ -66,14 +67,14 @@ async function throughput(ctx: BenchContext): Promise<BenchSection> {
     const info = await selectBackend(backend);
     const peak = matmulPeak(ctx.quick ? 256 : 512, ctx.quick ? 3 : 7);
     // pure-JS cpu is ~10× slower than wasm: small only on wasm, and fewer steps on cpu
-    const cases: Array<['tiny' | 'small', 'dense' | 'sparse' | 'auto']> = backend === 'wasm' ? [['tiny', 'dense'], ['tiny', 'sparse'], ['small', 'auto']] : [['tiny', 'auto']];
+    const cases: Array<['tiny' | 'small', 'dense' | 'sparse' | 'auto']> = backend === 'wasm' ? [['tiny', 'dense'], ['tiny', 'sparse'], ['tiny', 'auto'], ['small', 'auto']] : [['tiny', 'auto']];
     for (const [preset, dispatch] of cases) {
       const steps = ctx.quick ? 2 : preset === 'small' || backend === 'cpu' ? 3 : 8;
       ctx.log(`${backend} ${preset} ${dispatch}: ${steps} steps`);
       const c = cfg({ preset, dispatch, backend });
       const r = measure(c, 1, steps);
       const gflops = (r.tokensPerSec * trainFlopsPerToken(c.model)) / 1e9;
-      rows.push([backend, preset, dispatch === 'auto' ? `auto (${preset === 'small' ? 'sparse' : 'dense'})` : dispatch, Math.round(r.tokensPerSec), gflops, peak, gflops / peak, r.stepMs]);
+      rows.push([backend, preset, dispatch === 'auto' ? `auto (${chooseDispatch('auto', c.model)})` : dispatch, Math.round(r.tokensPerSec), gflops, peak, gflops / peak, r.stepMs]);
     }
     notes.push(`${backend}: ${info.device}${info.notes.length ? ` (${info.notes.join('; ')})` : ''}`);
   }

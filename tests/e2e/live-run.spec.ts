@@ -33,10 +33,12 @@ test('live run: heatmap data, pause / resume, checkpoint save and restore', asyn
   expect(first.visualMap!.max).toBeGreaterThanOrEqual(2);
   const firstTitle = await page.getByTestId('layer-expert-heatmap').locator('h3').textContent();
 
-  // a later step brings different loads (the router keeps learning)
-  const later = await waitForChart(page, 'layer-expert-heatmap', first.digest);
-  const laterTitle = await page.getByTestId('layer-expert-heatmap').locator('h3').textContent();
-  expect(laterTitle).not.toBe(firstTitle);
+  // a later step brings different loads (the router keeps learning). Wait for the step in the title to move:
+  // the digest alone also changes when the adaptive colour scale does, with the same step's loads. The title
+  // changes in the same redraw that publishes the cells, so the data read after it is that step's (or newer).
+  await expect.poll(() => page.getByTestId('layer-expert-heatmap').locator('h3').textContent(), { timeout: 60_000 }).not.toBe(firstTitle);
+  const later = (await chart(page, 'layer-expert-heatmap'))!;
+  expect(later.digest).not.toBe(first.digest);
   expect((later.series[0]!.data as Cell[]).map((c) => c[3])).not.toEqual(cells.map((c) => c[3]));
   await screenshot(page, 'live-run');
 
@@ -63,6 +65,8 @@ test('live run: heatmap data, pause / resume, checkpoint save and restore', asyn
   const maxvio = (await chart(page, 'chart-maxvio'))!;
   const avg = new Map((maxvio.series.find((s) => s.name === 'AvgMaxVio')!.data as Array<[number, number]>).map(([s, v]) => [s, v]));
   for (const [s, v] of maxvio.series.find((x) => x.name === 'SupMaxVio')!.data as Array<[number, number]>) expect(v).toBeGreaterThanOrEqual(avg.get(s)! - 1e-9);
+  // the curves redraw at most twice a second: wait until the loss curve holds the last step
+  await expect.poll(async () => ((await chart(page, 'chart-loss'))!.series[0]!.data as Array<[number, number]>).at(-1)?.[0], { timeout: 30_000 }).toBe(STEPS);
   const lossBefore = (await chart(page, 'chart-loss'))!.series[0]!.data as Array<[number, number]>;
 
   // restore the checkpoint: the run continues from it and ends at the last step again, with the steps up to
@@ -85,6 +89,16 @@ test('live run: heatmap data, pause / resume, checkpoint save and restore', asyn
   const before = new Map(lossBefore.map(([s, v]) => [s, v]));
   for (const [s, v] of lossAfter) expect(v).toBeCloseTo(before.get(s)!, s <= savedStep ? 6 : 2);
   await screenshot(page, 'live-run-restored');
+  // the same screen in the other theme: the charts are rebuilt with its colours and still hold the same data
+  const heatmapDigest = (await chart(page, 'layer-expert-heatmap'))!.digest;
+  const html = page.locator('html');
+  const themeBefore = await html.getAttribute('data-theme');
+  await page.keyboard.press('t');
+  await expect(html).not.toHaveAttribute('data-theme', themeBefore ?? '');
+  await expect.poll(async () => (await chart(page, 'layer-expert-heatmap'))?.digest).toBe(heatmapDigest);
+  await screenshot(page, 'live-run-other-theme');
+  await page.keyboard.press('t');
+  await expect(html).toHaveAttribute('data-theme', themeBefore ?? '');
 
   // the expert × step heatmap covers every expert of the chosen layer
   const es = await waitForChart(page, 'expert-step-heatmap');

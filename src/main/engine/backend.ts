@@ -12,6 +12,7 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import type { BackendChoice } from '../../shared/run-config';
 import { installNativeMatMul, type NativeBackendName } from './native/kernels';
+import { installSharingKernels } from './wasm-kernels';
 import type { BackendInfo } from '../../shared/reports';
 
 export { tf };
@@ -65,6 +66,8 @@ async function tryWasm(notes: string[]): Promise<BackendInfo | null> {
     }
     if (!(await tf.setBackend('wasm'))) throw new Error('backend "wasm" did not initialise');
     await tf.ready();
+    // the tape's clones and float32 casts share data instead of copying it (wasm-kernels.ts)
+    if (!installSharingKernels()) notes.push('wasm: copy-free Identity/Cast not installed');
     const simd = await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT');
     return { name: 'wasm', device: `wasm${simd ? ' SIMD' : ''}, 1 thread${withNativeMatMul('wasm', notes)}`, notes };
   } catch (err) {

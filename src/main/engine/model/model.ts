@@ -5,8 +5,9 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { ModelShape } from '../../../shared/presets';
 import type { Rng } from '../rng';
+import { crossEntropy } from './loss';
 import { embedRows } from './dispatch';
-import { matmul, swapLast } from './linear';
+import { matmul, matmulT } from './linear';
 import { MoELayer, type RoutingContext } from './moe';
 import { ParamStore } from './params';
 
@@ -42,7 +43,7 @@ class Attention {
     const hd = d / H;
     const qkv = tf.transpose(tf.reshape(matmul(xTD, this.wqkv), [B, S, 3 * H, hd]), [0, 2, 1, 3]);
     const [q, k, v] = tf.split(qkv, 3, 1) as [tf.Tensor4D, tf.Tensor4D, tf.Tensor4D];
-    const att = tf.softmax(tf.add(tf.mul(matmul(q, swapLast(k)), 1 / Math.sqrt(hd)), maskSS));
+    const att = tf.softmax(tf.add(tf.mul(matmulT(q, k), 1 / Math.sqrt(hd)), maskSS));
     const yBSd = tf.reshape(tf.transpose(matmul(att, v), [0, 2, 1, 3]), [B * S, d]);
     return matmul(yBSd as tf.Tensor2D, this.wo);
   }
@@ -98,14 +99,12 @@ export class MoEModel {
     const tok = tf.reshape(embedRows(this.wte, inputs), [B, S, d]);
     let x = tf.reshape(tf.add(tok, tf.slice(this.wpe, [0, 0], [S, d])), [B * S, d]) as tf.Tensor2D;
     for (const block of this.blocks) x = block.forward(x, B, S, mask, ctx);
-    return matmul(this.normF.forward(x), tf.transpose(this.wte));
+    return matmulT(this.normF.forward(x), this.wte);
   }
 
   /** Mean next-byte cross-entropy of logits [T, V] against targets. */
   static crossEntropy(logitsTV: tf.Tensor2D, targets: Int32Array): tf.Scalar {
-    const V = logitsTV.shape[1];
-    const oneHotTV = tf.cast(tf.oneHot(tf.tensor1d(targets, 'int32'), V), 'float32');
-    return tf.neg(tf.mean(tf.sum(tf.mul(oneHotTV, tf.logSoftmax(logitsTV)), 1))) as tf.Scalar;
+    return crossEntropy(logitsTV, targets);
   }
 
   variables(): tf.Variable[] {

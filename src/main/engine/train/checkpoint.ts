@@ -15,9 +15,9 @@ function arrayOf(name: string, t: tf.Tensor): NamedArray {
 export function exportCheckpoint(tr: Trainer): CheckpointData {
   const arrays: NamedArray[] = [];
   for (const [name, v] of tr.model.params.entries()) arrays.push(arrayOf(name, v));
-  for (const { name, m, v } of tr.optimizer.moments()) {
-    arrays.push(arrayOf(`optimizer/m/${name}`, m));
-    arrays.push(arrayOf(`optimizer/v/${name}`, v));
+  for (const { name, shape, m, v } of tr.optimizer.moments()) {
+    arrays.push({ name: `optimizer/m/${name}`, shape: [...shape], dtype: 'float32', data: Float32Array.from(m) });
+    arrays.push({ name: `optimizer/v/${name}`, shape: [...shape], dtype: 'float32', data: Float32Array.from(v) });
   }
   tr.strategies.forEach((s, l) => {
     for (const [key, data] of Object.entries(s.getState())) {
@@ -42,18 +42,22 @@ export function exportCheckpoint(tr: Trainer): CheckpointData {
 /** Restore a checkpoint written by exportCheckpoint for the same model shape; mismatches throw a clear error. */
 export function importCheckpoint(tr: Trainer, cp: CheckpointData): void {
   const byName = new Map(cp.arrays.map((a) => [a.name, a]));
-  const load = (name: string, target: tf.Variable) => {
+  const find = (name: string, shape: readonly number[]) => {
     const a = byName.get(name);
     if (!a) throw new Error(`checkpoint has no array "${name}" (it was written for another model shape or strategy)`);
-    if (a.shape.join('x') !== target.shape.join('x')) {
-      throw new Error(`checkpoint array "${name}" has shape [${a.shape}], this model needs [${target.shape}]`);
+    if (a.shape.join('x') !== shape.join('x')) {
+      throw new Error(`checkpoint array "${name}" has shape [${a.shape}], this model needs [${shape}]`);
     }
+    return a;
+  };
+  const load = (name: string, target: tf.Variable) => {
+    const a = find(name, target.shape);
     tf.tidy(() => target.assign(tf.tensor(a.data, a.shape, 'float32')));
   };
   for (const [name, v] of tr.model.params.entries()) load(name, v);
-  for (const { name, m, v } of tr.optimizer.moments()) {
-    load(`optimizer/m/${name}`, m);
-    load(`optimizer/v/${name}`, v);
+  for (const { name, shape, m, v } of tr.optimizer.moments()) {
+    m.set(find(`optimizer/m/${name}`, shape).data);
+    v.set(find(`optimizer/v/${name}`, shape).data);
   }
   tr.strategies.forEach((s, l) => {
     const prefix = `strategy/layer${l}/`;

@@ -13,9 +13,15 @@ const hex = (c: RGB) => `#${c.map((v) => v.toString(16).padStart(2, '0')).join('
 
 /** Colour of one ratio on the scale [0, max] (max ≥ 2): 0 → deep blue, 1 → neutral, max → deep red. */
 export function ratioColor(ratio: number, max: number, dark = false): string {
+  return hex(ratioRgb(ratio, max, dark));
+}
+
+/** ratioColor as [r, g, b] bytes (the canvas heatmap writes them straight into ImageData). */
+export function ratioRgb(ratio: number, max: number, dark = false): RGB {
   const mid = dark ? MID_DARK : MID_LIGHT;
-  if (ratio <= 1) return hex(mix(UNDER, mid, Math.max(0, ratio)));
-  return hex(mix(mid, OVER, Math.min(1, (ratio - 1) / (max - 1))));
+  if (!(ratio > 0)) return UNDER;
+  if (ratio <= 1) return mix(UNDER, mid, ratio);
+  return mix(mid, OVER, Math.min(1, (ratio - 1) / (max - 1)));
 }
 
 /** Evenly spaced stops over [0, max] for visualMap.inRange.color. */

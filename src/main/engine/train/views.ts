@@ -1,0 +1,30 @@
+// Float32 views of tensor data for the optimizer: zero-copy on wasm (heap) and cpu (arrays), a copy elsewhere.
+import * as tf from '@tensorflow/tfjs-core';
+import { cpuStorage, isCpuBackend, isWasmBackend, wasmStorage, type TensorStorage } from '../native/storage';
+
+const storages = new WeakMap<object, TensorStorage | null>();
+
+function storage(): TensorStorage | null {
+  const b = tf.backend() as object;
+  if (!storages.has(b)) storages.set(b, isWasmBackend(b) ? wasmStorage(b) : isCpuBackend(b) ? cpuStorage(b) : null);
+  return storages.get(b)!;
+}
+
+/**
+ * A view of t's float32 values. On wasm it points into the heap, so it is valid only until the next
+ * tensor allocation (memory growth replaces the heap): read it right away, allocate nothing meanwhile.
+ */
+export function readView(t: tf.Tensor): Float32Array {
+  return (t.dtype === 'float32' ? storage()?.read(t) : null) ?? Float32Array.from(t.dataSync() as ArrayLike<number>);
+}
+
+/**
+ * The variable's own storage when it may be written in place: its data is held by nobody else (refCount 1;
+ * reshapes and the tape's clones share data ids). Null otherwise: the caller assigns a new tensor instead.
+ */
+export function writableView(v: tf.Variable): Float32Array | null {
+  if (v.dtype !== 'float32') return null;
+  const b = tf.backend() as { refCount?: (id: object) => number };
+  if (typeof b.refCount !== 'function' || b.refCount(v.dataId) !== 1) return null;
+  return storage()?.read(v) ?? null;
+}
