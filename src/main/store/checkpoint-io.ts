@@ -1,12 +1,12 @@
 // Checkpoint files: binary layout (docs/run-format.md), atomic write, listing, keep-last-K pruning.
 import { closeSync, existsSync, fstatSync, openSync, readdirSync, rmSync } from 'node:fs';
-import { mkdir, open, readFile, rename } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { crc32 } from 'node:zlib';
 import type { CheckpointData, NamedArray } from '../../shared/worker-protocol';
 import type { CheckpointInfo } from '../../shared/ipc-contract';
 import { CHECKPOINT_FILE, checkpointFileName } from './format';
-import { fsyncDir, readAt } from './fs-util';
+import { fsyncDir, readAt, writeFileAtomic } from './fs-util';
 
 const MAGIC = 'LSCKPT01';
 const END = 'LSCE';
@@ -92,17 +92,8 @@ export async function writeCheckpointFile(dir: string, c: CheckpointData, reason
   await mkdir(cdir, { recursive: true });
   const createdAt = new Date().toISOString();
   const bytes = encodeCheckpoint(c, reason, createdAt);
-  const name = checkpointFileName(c.step);
-  const tmp = join(cdir, `.${name}.tmp-${process.pid}`);
-  const fh = await open(tmp, 'w');
-  try {
-    await fh.writeFile(bytes);
-    await fh.sync();
-  } finally {
-    await fh.close();
-  }
-  await rename(tmp, join(cdir, name));
-  fsyncDir(cdir);
+  // temp file + fsync + rename + fsync of the folder: a kill mid-write leaves only a .tmp file, reported on open
+  await writeFileAtomic(join(cdir, checkpointFileName(c.step)), bytes);
   return { step: c.step, createdAt, bytes: bytes.length, reason };
 }
 

@@ -124,3 +124,30 @@ describe('solveOptimal', () => {
     expect(() => solveOptimal(new Float64Array(6), 2, 3, 1, 1.5)).toThrow(/capacity/);
   });
 });
+
+describe('solveOptimal from warm-start prices (heavily overloaded top-k)', () => {
+  it('matches the full-graph min-cost flow on random skewed batches, both row forms, negative scores included', () => {
+    // Skew 3 overloads a few experts by far more than 1/16 of all slots, so the price sweeps run and the repair
+    // starts from a priced top-k with both overloaded and under-filled priced experts (sources and sinks).
+    const instance = fc.record({
+      T: fc.integer({ min: 20, max: 48 }),
+      E: fc.integer({ min: 3, max: 7 }),
+      k: fc.integer({ min: 1, max: 2 }),
+      slack: fc.integer({ min: 0, max: 3 }),
+      shift: fc.constantFrom(0, 0.05),
+      seed: fc.integer({ min: 0, max: 1e6 }),
+      fill: fc.boolean(),
+    });
+    fc.assert(
+      fc.property(instance, ({ T, E, k, slack, shift, seed, fill }) => {
+        const s = Float64Array.from(seededScores(T, E, 3, seed), (v) => v - shift); // shift: some scores < 0
+        const C = Math.ceil((k * T) / E) + slack;
+        const sol = solveOptimal(s, T, E, k, C, { fill });
+        checkFeasible(sol, s, T, E, k, C);
+        const ref = minCostFlow(s, T, E, k, C, fill);
+        expect(Math.abs(sol.objective - ref.objective)).toBeLessThan(1e-9 * Math.max(1, Math.abs(ref.objective)));
+      }),
+      { numRuns: 60, seed: 7 },
+    );
+  });
+});

@@ -1,4 +1,5 @@
 // The diverging colour scale of load ÷ ideal load: blue below 1 (under-load), white-ish at 1, red above.
+import { num } from '../lib/format';
 // ECharts spaces inRange colours evenly over [min, max]; we sample our own piecewise-linear scale so the
 // neutral colour sits exactly at 1 whatever the maximum is.
 
@@ -37,3 +38,21 @@ export function scaleMax(maxRatio: number): number {
 
 /** Series colours that read on both themes. */
 export const PALETTE = ['#4e79a7', '#e15759', '#59a14f', '#f28e2b', '#b07aa1', '#76b7b2', '#edc948', '#9c755f'];
+
+/** The colour bar of both heatmaps: load ÷ ideal from 0 to scaleMax on the diverging scale centred on 1. */
+export function ratioVisualMap(scaleMax: number, dark: boolean) {
+  return {
+    type: 'continuous' as const,
+    dimension: 2,
+    min: 0,
+    max: scaleMax,
+    calculable: false,
+    orient: 'vertical' as const,
+    right: 4,
+    top: 'middle' as const,
+    itemHeight: 140,
+    text: [`${num(scaleMax, 1)}× over`, '0 under'],
+    inRange: { color: divergingStops(scaleMax, dark) },
+    formatter: (v: unknown) => `${num(Number(v), 2)}×`,
+  };
+}

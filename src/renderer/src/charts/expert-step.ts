@@ -2,7 +2,7 @@
 // CellLayer of the (binned) loads painted as one image, which dataZoom moves with the axis. Item (published
 // for tests): [column, expert, ratio clamped for colour, mean load, max load, load ÷ ideal].
 import type { Heatmap } from '../../../shared/ipc-contract';
-import { divergingStops, ratioRgb } from './colors';
+import { ratioRgb, ratioVisualMap } from './colors';
 import type { CellLayer } from './cell-layer';
 import type { ChartOption } from './echarts';
 import { range } from './options';
@@ -40,19 +40,7 @@ export function expertStepAxesOption(p: ExpertStepInput): ChartOption {
       { type: 'inside', xAxisIndex: 0, start: 0, end: 100, filterMode: 'none' },
       { type: 'slider', xAxisIndex: 0, start: 0, end: 100, height: 14, bottom: 6, filterMode: 'none', showDetail: false },
     ],
-    visualMap: {
-      type: 'continuous',
-      dimension: 2,
-      min: 0,
-      max: p.scaleMax,
-      orient: 'vertical',
-      right: 4,
-      top: 'middle',
-      itemHeight: 140,
-      text: [`${num(p.scaleMax, 1)}× over`, '0 under'],
-      inRange: { color: divergingStops(p.scaleMax, p.dark) },
-      formatter: (v: unknown) => `${num(Number(v), 2)}×`,
-    },
+    visualMap: ratioVisualMap(p.scaleMax, p.dark),
     series: [],
   };
 }

@@ -1,7 +1,7 @@
 // The layer × expert heatmap of one step: an ECharts option with the axes and colour scale only (rebuilt
 // when the shape, scale or theme changes) plus a CellLayer of the loads (rebuilt every frame, painted as one
 // image). Item (published for tests): [expert, layer, ratio clamped for colour, load, load ÷ ideal].
-import { divergingStops, ratioRgb } from './colors';
+import { ratioRgb, ratioVisualMap } from './colors';
 import type { CellLayer } from './cell-layer';
 import type { ChartOption } from './echarts';
 import { idealOf, range } from './options';
@@ -31,20 +31,7 @@ export function layerExpertAxesOption(p: LayerExpertAxes): ChartOption {
     grid: { left: 48, right: 84, top: 12, bottom: 36 },
     xAxis: { type: 'category', name: 'expert', nameLocation: 'middle', nameGap: 22, data: range(p.experts).map(String), splitArea: { show: false }, axisTick: { alignWithLabel: false } },
     yAxis: { type: 'category', name: 'layer', nameLocation: 'middle', nameGap: 30, data: range(p.layers).map(String), inverse: true },
-    visualMap: {
-      type: 'continuous',
-      dimension: 2,
-      min: 0,
-      max: p.scaleMax,
-      calculable: false,
-      orient: 'vertical',
-      right: 4,
-      top: 'middle',
-      itemHeight: 140,
-      text: [`${num(p.scaleMax, 1)}× over`, '0 under'],
-      inRange: { color: divergingStops(p.scaleMax, p.dark) },
-      formatter: (v: unknown) => `${num(Number(v), 2)}×`,
-    },
+    visualMap: ratioVisualMap(p.scaleMax, p.dark),
     series: [],
   };
 }
