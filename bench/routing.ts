@@ -12,8 +12,8 @@ import { droppedSlots, idealLoad, loadsFromSelection, maxVio, objectiveRatio, ro
 
 const T = 4096;
 
-/** mulberry32 → Box-Muller; softmax(z + skew·b) with z ~ N(0,1) per pair and b ~ N(0,1) per expert. */
-function scores(E: number, skew: number, seed: number): Float32Array {
+/** A seeded N(0,1) generator: mulberry32 → Box-Muller. */
+function gaussian(seed: number): () => number {
   let a = seed >>> 0;
   const rand = () => {
     a = (a + 0x6d2b79f5) >>> 0;
@@ -21,8 +21,18 @@ function scores(E: number, skew: number, seed: number): Float32Array {
     t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
-  const g = () => Math.sqrt(-2 * Math.log(1 - rand())) * Math.cos(2 * Math.PI * rand());
-  const biasE = Array.from({ length: E }, () => g() * skew);
+  return () => Math.sqrt(-2 * Math.log(1 - rand())) * Math.cos(2 * Math.PI * rand());
+}
+
+/**
+ * softmax(z + skew·b) with z ~ N(0,1) per pair (new for every seed) and b ~ N(0,1) per expert. b depends on
+ * E only, so the warm-up batches and the measured batch share one skewed router, as in training; with a new
+ * b per batch, the prices q carried over by quantile/loss-free would point the wrong way.
+ */
+function scores(E: number, skew: number, seed: number): Float32Array {
+  const g = gaussian(seed);
+  const gb = gaussian(7919 * E);
+  const biasE = Array.from({ length: E }, () => gb() * skew);
   const s = new Float32Array(T * E);
   const row = new Float64Array(E);
   for (let t = 0; t < T; t++) {
