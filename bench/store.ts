@@ -7,6 +7,7 @@ import { performance } from 'node:perf_hooks';
 import { resolveRunConfig } from '../src/shared/run-config';
 import type { StepReport } from '../src/shared/reports';
 import { RunStore } from '../src/main/store/run-store';
+import { BalanceTracker } from '../src/main/engine/train/balance';
 import type { BenchModule, BenchSection } from './types';
 
 const LAYERS = 24;
@@ -29,6 +30,7 @@ const bench: BenchModule = async (ctx) => {
     const report: StepReport = {
       step: 0, loss: 3, auxLoss: 0.01, lr: 1e-3, gradNorm: 1, tokens: 4096, tokensPerSec: 50_000, layers: LAYERS, experts: EXPERTS,
       loadsLE: rows[0]!, maxVioL: new Float32Array(LAYERS).fill(0.3), maxVio: 0.3, avgMaxVio: 0.3, supMaxVio: 0.5, supMaxVioLayer: 0.6,
+      ...new BalanceTracker(LAYERS, EXPERTS, 6).push(Array.from({ length: LAYERS }, () => ({ loadE: rows[0]!.subarray(0, EXPERTS), demandLoadE: rows[0]!.subarray(0, EXPERTS), gateMassE: new Float32Array(EXPERTS).fill(1 / EXPERTS), dropped: 0 })), 4096),
       dropped: 0, timing: { forwardBackwardMs: 10, optimizerMs: 2, routingMs: 1, totalMs: 13 }, elapsedMs: 0,
     };
     ctx.log(`appending ${steps} steps of ${LAYERS}×${EXPERTS} loads`);

@@ -61,6 +61,14 @@ export interface RunListItem {
   avgMaxVio: number | null;
   supMaxVio: number | null;
   perplexity: number | null;
+  /** mean drop rate over the run's steps (dropped slots ÷ k·T); > 0 means the routed MaxVio flatters it */
+  dropRate?: number | null;
+  /** AvgMaxVio of the demanded load (top-k before capacity) */
+  demandAvgMaxVio?: number | null;
+  /** training time so far: the sum of step times */
+  trainMs?: number | null;
+  /** 1-based place in the training queue while the run waits for a slot */
+  queuePosition?: number;
   /** the run opened read-only because something was damaged */
   warnings: string[];
 }
@@ -80,6 +88,13 @@ export interface ScalarSeries {
   supMaxVio: number[];
   tokensPerSec: number[];
   lr: number[];
+  /** per step: dropped slots ÷ k·T, demanded MaxVio, load entropy, CV (means over layers), idle and dead experts (sums) */
+  dropRate: number[];
+  demandMaxVio: number[];
+  entropy: number[];
+  cv: number[];
+  idle: number[];
+  dead: number[];
   eval: Array<{ step: number; valLoss: number; valPerplexity: number; valMaxVio: number }>;
 }
 
@@ -146,6 +161,9 @@ export interface CommandError {
 }
 export type CommandResult<C extends CommandName> = { ok: true; value: CommandResponse<C> } | { ok: false; error: CommandError };
 
+/** balance figures every frame point carries (live runs list, Compare, curves) */
+export type FramedBalance = 'dropRate' | 'avgDropRate' | 'demandMaxVio' | 'demandAvgMaxVio' | 'entropy' | 'cv' | 'idle' | 'dead' | 'elapsedMs';
+
 /** Pushed events. run:frame is coalesced to at most ~20 per second per run. */
 export interface EventPayloads {
   'run:frame': {
@@ -154,7 +172,7 @@ export interface EventPayloads {
     step: number;
     totalSteps: number;
     /** scalar points of every step since the previous frame (none skipped) */
-    points: Array<Pick<StepReport, 'step' | 'loss' | 'maxVio' | 'avgMaxVio' | 'supMaxVio' | 'tokensPerSec' | 'lr' | 'dropped'>>;
+    points: Array<Pick<StepReport, 'step' | 'loss' | 'maxVio' | 'avgMaxVio' | 'supMaxVio' | 'tokensPerSec' | 'lr' | 'dropped' | FramedBalance>>;
     /** the latest step's loads, layer-major, as plain numbers */
     loadsLE: number[];
     layers: number;
@@ -164,7 +182,8 @@ export interface EventPayloads {
     eval?: EvalReport;
     topTokens?: TopTokensReport;
   };
-  'run:status': { runId: string; status: RunStatus; message?: string; backend?: BackendInfo };
+  /** queuePosition: 1-based place in the training queue, sent to every queued run whenever the queue changes */
+  'run:status': { runId: string; status: RunStatus; message?: string; backend?: BackendInfo; queuePosition?: number };
   'runs:changed': { reason: string };
 }
 export type EventName = keyof EventPayloads;

@@ -19,8 +19,42 @@ export interface StepTiming {
   totalMs: number;
 }
 
+/**
+ * Balance figures of one step beyond routed MaxVio (docs/strategies.md "Metrics"). Per-layer arrays end in L,
+ * layer-major per-expert arrays in LE; the plain names are the step's mean over layers (idle, dead: sums).
+ */
+export interface BalanceStep {
+  /** MaxVio of the demanded load (each token's top-k choice before capacity or dropping) */
+  demandMaxVioL: number[];
+  demandMaxVio: number;
+  /** running mean / max over steps of demandMaxVio */
+  demandAvgMaxVio: number;
+  demandSupMaxVio: number;
+  /** dropped (token, slot) pairs ÷ k·T */
+  dropRateL: number[];
+  dropRate: number;
+  /** running mean over steps of dropRate */
+  avgDropRate: number;
+  /** normalised entropy of the routed load, H(p)/ln E */
+  entropyL: number[];
+  entropy: number;
+  /** coefficient of variation (population std / mean) of the routed load */
+  cvL: number[];
+  cv: number;
+  /** experts with zero routed load this step (sum over layers for `idle`) */
+  idleL: number[];
+  idle: number;
+  /** experts with zero routed load in each of the last DEAD_WINDOW (20) steps (sum over layers for `dead`) */
+  deadL: number[];
+  dead: number;
+  /** demanded load per (layer, expert) */
+  demandLoadsLE: number[];
+  /** mean gate score (router probability) per (layer, expert) */
+  gateMassLE: number[];
+}
+
 /** One training step. Loads are counts of (token, slot) assignments, layer-major: loadsLE[l*E + e]. */
-export interface StepReport {
+export interface StepReport extends BalanceStep {
   step: number;
   loss: number;
   /** auxiliary losses (aux, seq-aux, z) summed, already inside loss */
@@ -77,5 +111,15 @@ export interface RunSummary {
   avgMaxVio: number;
   supMaxVio: number;
   finalValPerplexity?: number;
+  /** wall time from launch (not from queueing) to the end, pauses included */
   wallMs: number;
+  /** training time: the sum of this run's step times (no queue, no pause); absent in runs written before it */
+  trainMs?: number;
+  /** mean over this run's steps of the step drop rate (dropped slots ÷ k·T, mean over layers) */
+  dropRate?: number;
+  /** AvgMaxVio / SupMaxVio of the demanded load (top-k before capacity) */
+  demandAvgMaxVio?: number;
+  demandSupMaxVio?: number;
+  /** a branch: the run and step it started from; its figures cover only its own steps */
+  parent?: { runId: string; step: number };
 }

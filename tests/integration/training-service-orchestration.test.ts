@@ -79,7 +79,7 @@ describe('TrainingService orchestration (stand-in worker)', () => {
   });
 
   it('mergeFrames keeps the newest loads and caps the points', () => {
-    const f = (steps: number[], load: number) => ({ runId: 'r', step: steps.at(-1)!, totalSteps: 9, points: steps.map((step) => ({ step, loss: 1, maxVio: 0, avgMaxVio: 0, supMaxVio: 0, tokensPerSec: 1, lr: 1, dropped: 0 })), loadsLE: [load], layers: 1, experts: 1, idealLoad: 1, etaMs: null });
+    const f = (steps: number[], load: number) => ({ runId: 'r', step: steps.at(-1)!, totalSteps: 9, points: steps.map((step) => ({ step, loss: 1, maxVio: 0, avgMaxVio: 0, supMaxVio: 0, tokensPerSec: 1, lr: 1, dropped: 0, dropRate: 0, avgDropRate: 0, demandMaxVio: 0, demandAvgMaxVio: 0, entropy: 1, cv: 0, idle: 0, dead: 0, elapsedMs: step })), loadsLE: [load], layers: 1, experts: 1, idealLoad: 1, etaMs: null });
     const m = mergeFrames(f([1, 2], 5), f([3, 4, 5], 7), 4);
     expect(m.points.map((p) => p.step)).toEqual([2, 3, 4, 5]);
     expect(m.loadsLE).toEqual([7]);

@@ -82,7 +82,7 @@ const command: Command = async (argv) => {
   const onReport = (msg: WorkerReport) => {
     if (msg.type === 'step') {
       const r = msg.report;
-      if (json) process.stdout.write(JSON.stringify({ type: 'step', step: r.step, loss: r.loss, maxVio: r.maxVio, avgMaxVio: r.avgMaxVio, supMaxVio: r.supMaxVio, tokensPerSec: r.tokensPerSec, lr: r.lr, dropped: r.dropped }) + '\n');
+      if (json) process.stdout.write(JSON.stringify({ type: 'step', step: r.step, loss: r.loss, maxVio: r.maxVio, avgMaxVio: r.avgMaxVio, supMaxVio: r.supMaxVio, tokensPerSec: r.tokensPerSec, lr: r.lr, dropped: r.dropped, dropRate: r.dropRate, demandMaxVio: r.demandMaxVio, entropy: r.entropy, cv: r.cv, idle: r.idle, dead: r.dead }) + '\n');
       bar?.update(r);
     } else if (msg.type === 'log' && msg.level === 'warn') bar?.note(`warning: ${msg.message}`);
   };
@@ -121,7 +121,7 @@ const command: Command = async (argv) => {
   const failure = reader.meta.failure;
   reader.close();
   if (json) process.stdout.write(JSON.stringify({ type: 'summary', runId, runDir, status, ...(summary ?? {}), ...(failure ? { failure } : {}) }) + '\n');
-  else if (summary) console.error(`loadscope: ${status}: ${summary.steps} steps, loss ${summary.finalLoss.toFixed(4)}, AvgMaxVio ${summary.avgMaxVio.toFixed(3)}, SupMaxVio ${summary.supMaxVio.toFixed(3)}, ${Math.round(summary.tokensPerSecMedian)} tokens/s (${summary.backend})`);
+  else if (summary) console.error(`loadscope: ${status}: ${summary.steps} steps, loss ${summary.finalLoss.toFixed(4)}, AvgMaxVio ${summary.avgMaxVio.toFixed(3)}, SupMaxVio ${summary.supMaxVio.toFixed(3)}${dropNote(summary)}, ${Math.round(summary.tokensPerSecMedian)} tokens/s (${summary.backend})`);
   if (status === 'failed') {
     console.error(`loadscope: run failed: ${failure ?? 'unknown reason'}`);
     return 1;
@@ -135,6 +135,12 @@ const command: Command = async (argv) => {
   }
   return 0;
 };
+
+/** A run that drops tokens has a routed MaxVio that flatters it: say so beside it, with the demanded figure. */
+function dropNote(s: RunSummary): string {
+  if (!s.dropRate) return '';
+  return `, DROPS TOKENS: ${(100 * s.dropRate).toFixed(1)}% of slots dropped, demanded AvgMaxVio ${(s.demandAvgMaxVio ?? NaN).toFixed(3)}`;
+}
 
 async function startResume(services: Services, runId: string, v: Record<string, unknown>): Promise<{ runId: string }> {
   const reader = await services.store.open(runId).catch(() => {

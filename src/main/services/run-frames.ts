@@ -35,7 +35,10 @@ export class RunFrames {
       this.msPerStep = this.msPerStep === null ? ms : 0.9 * this.msPerStep + 0.1 * ms;
     }
     this.latest = r;
-    this.points.push({ step: r.step, loss: r.loss, maxVio: r.maxVio, avgMaxVio: r.avgMaxVio, supMaxVio: r.supMaxVio, tokensPerSec: r.tokensPerSec, lr: r.lr, dropped: r.dropped });
+    this.points.push({
+      step: r.step, loss: r.loss, maxVio: r.maxVio, avgMaxVio: r.avgMaxVio, supMaxVio: r.supMaxVio, tokensPerSec: r.tokensPerSec, lr: r.lr, dropped: r.dropped,
+      dropRate: r.dropRate, avgDropRate: r.avgDropRate, demandMaxVio: r.demandMaxVio, demandAvgMaxVio: r.demandAvgMaxVio, entropy: r.entropy, cv: r.cv, idle: r.idle, dead: r.dead, elapsedMs: r.elapsedMs,
+    });
     this.schedule();
   }
 

@@ -31,7 +31,10 @@ export class RunSession {
   private readonly tpsSamples: number[] = [];
   private sampleStride = 1;
   private sampleCount = 0;
-  private readonly startedAt = Date.now();
+  /** when the worker was given the run (queue time is not wall time); null while queued */
+  private launchedAt: number | null = null;
+  /** a branch's origin, carried into its summary */
+  parent: { runId: string; step: number } | null = null;
   /** resolves with the final status when the run leaves the service */
   readonly done: Promise<RunStatus>;
   private resolveDone!: (s: RunStatus) => void;
@@ -63,6 +66,10 @@ export class RunSession {
     while (this.writes.size > 0) await Promise.allSettled([...this.writes]);
   }
 
+  markLaunched(): void {
+    this.launchedAt ??= Date.now();
+  }
+
   addStep(r: StepReport): void {
     this.lastReport = r;
     // the first step of a session includes kernel compilation and warm-up: keep it out of the median
@@ -87,8 +94,14 @@ export class RunSession {
       finalLoss: r.loss,
       avgMaxVio: r.avgMaxVio,
       supMaxVio: r.supMaxVio,
-      wallMs: Date.now() - this.startedAt,
+      wallMs: this.launchedAt === null ? 0 : Date.now() - this.launchedAt,
+      // the trainer's elapsedMs is the sum of step times, carried across resumes, reset for a branch
+      trainMs: r.elapsedMs,
+      dropRate: r.avgDropRate,
+      demandAvgMaxVio: r.demandAvgMaxVio,
+      demandSupMaxVio: r.demandSupMaxVio,
     };
+    if (this.parent) s.parent = this.parent;
     if (this.lastEval) s.finalValPerplexity = this.lastEval.valPerplexity;
     return s;
   }

@@ -75,7 +75,11 @@ export class TrainingService {
     this.assertOpen();
     const { config, checkpoint, parentName } = await loadCheckpoint(this.opts.store, runId, step, steps);
     const writer = await this.opts.store.create(config, { name: name ?? `${parentName} from step ${step}`, parent: { runId, step } });
-    return this.enqueue(new RunSession(writer.runId, config, writer, this.framesFor(writer.runId, config), checkpoint));
+    // a branch's running figures (AvgMaxVio, drop rate, training time) cover its own steps: drop the parent's
+    const own = { ...checkpoint, meta: { ...checkpoint.meta, vio: undefined, balance: undefined, elapsedMs: 0 } };
+    const session = new RunSession(writer.runId, config, writer, this.framesFor(writer.runId, config), own);
+    session.parent = { runId, step };
+    return this.enqueue(session);
   }
 
   pause(runId: string): void {
@@ -194,6 +198,7 @@ export class TrainingService {
     if (run.native && this.opts.keepNativeWorker) host = this.sharedHost?.alive ? this.sharedHost : (this.sharedHost = new WorkerHost(entry, handlers, true));
     else host = new WorkerHost(entry, handlers);
     run.host = host;
+    run.markLaunched();
     host.runIds.add(run.runId);
     this.setStatus(run, 'running');
     host.post({ type: 'start', runId: run.runId, config: run.config, resumeFrom: run.resumeFrom });

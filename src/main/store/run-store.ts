@@ -146,6 +146,10 @@ export class RunStore implements RunStoreApi {
         avgMaxVio: avg,
         supMaxVio: sup,
         perplexity: num(lastEval?.valPerplexity),
+        dropRate: num(last?.avgDropRate),
+        demandAvgMaxVio: num(last?.demandAvgMaxVio),
+        // a branch's own training time is in its summary (its steps' elapsedMs continue nothing of the parent's)
+        trainMs: num(r.meta.summary?.trainMs) ?? num(last?.elapsedMs),
         warnings: r.warnings,
       };
     } finally {

@@ -1,7 +1,7 @@
 // Per-step scalar columns parsed from steps.jsonl, and their downsampling (keeps the extremes of maxVio).
 import type { ScalarSeries } from '../../shared/ipc-contract';
 
-const COLUMNS = ['loss', 'maxVio', 'avgMaxVio', 'supMaxVio', 'tokensPerSec', 'lr'] as const;
+const COLUMNS = ['loss', 'maxVio', 'avgMaxVio', 'supMaxVio', 'tokensPerSec', 'lr', 'dropRate', 'demandMaxVio', 'entropy', 'cv', 'idle', 'dead'] as const;
 type Column = (typeof COLUMNS)[number];
 
 /** Growable numeric columns, one entry per step line. */
@@ -64,6 +64,13 @@ export class ScalarColumns {
       supMaxVio: pick(this.cols.supMaxVio),
       tokensPerSec: pick(this.cols.tokensPerSec),
       lr: pick(this.cols.lr),
+      // NaN (null in JSON) for runs written before these were recorded
+      dropRate: pick(this.cols.dropRate),
+      demandMaxVio: pick(this.cols.demandMaxVio),
+      entropy: pick(this.cols.entropy),
+      cv: pick(this.cols.cv),
+      idle: pick(this.cols.idle),
+      dead: pick(this.cols.dead),
     };
   }
 }

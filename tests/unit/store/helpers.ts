@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { resolveRunConfig, type RunConfig } from '../../../src/shared/run-config';
 import type { StepReport } from '../../../src/shared/reports';
+import { BalanceTracker } from '../../../src/main/engine/train/balance';
 
 /** 2 layers × 4 experts, top-1, 8 tokens per step: ideal load k·T/E = 1·8/4 = 2. */
 export function smallConfig(over: Record<string, unknown> = {}): RunConfig {
@@ -27,6 +28,14 @@ export function stepReport(step: number, layers: number, experts: number, loadsO
     layers,
     experts,
     loadsLE,
+    // the balance figures of these loads (no drops: demand = routed, uniform gate mass)
+    ...new BalanceTracker(layers, experts, 1).push(
+      Array.from({ length: layers }, (_, l) => {
+        const loadE = loadsLE.subarray(l * experts, (l + 1) * experts);
+        return { loadE, demandLoadE: loadE, gateMassE: new Float32Array(experts).fill(1 / experts), dropped: 0 };
+      }),
+      8,
+    ),
     maxVioL: new Float32Array(layers).fill(step / 100),
     maxVio: step / 100,
     avgMaxVio: step / 200,

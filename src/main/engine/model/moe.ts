@@ -11,6 +11,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { ModelShape } from '../../../shared/presets';
 import type { BalancingStrategy } from '../strategies/types';
+import { demandLoads, gateMass } from '../../../shared/balance-metrics';
 import { collectSlots, dispatchRows, planDispatch } from './dispatch';
 import { matmul } from './linear';
 import type { ParamStore } from './params';
@@ -22,6 +23,10 @@ export interface LayerRouting {
   idxTK: Int32Array;
   keepTK: Uint8Array;
   loadE: Float32Array;
+  /** each token's top-k choice before capacity or dropping, counted per expert */
+  demandLoadE: Float32Array;
+  /** mean gate score per expert over the batch */
+  gateMassE: Float32Array;
   dropped: number;
   /** gate scores, kept only when the caller asked (objective ratio vs the optimum) */
   scoresTE?: Float32Array;
@@ -122,7 +127,8 @@ export class MoELayer {
     if (strategy.auxLoss) {
       ctx.auxLosses.push(strategy.auxLoss({ logitsTE: logitsTE as tf.Tensor2D, scoresTE: scoresTE as tf.Tensor2D, selectedTE, seqLen: ctx.seqLen }));
     }
-    const routing: LayerRouting = { idxTK: sel.idxTK, keepTK: sel.keepTK, loadE, dropped };
+    const demandLoadE = demandLoads(sel.demandTK ?? sel.idxTK, E);
+    const routing: LayerRouting = { idxTK: sel.idxTK, keepTK: sel.keepTK, loadE, demandLoadE, gateMassE: gateMass(scoresData, T, E), dropped };
     if (ctx.keepScores) routing.scoresTE = scoresData;
     ctx.layers[this.layer] = routing;
     ctx.routingMs += performance.now() - t0;

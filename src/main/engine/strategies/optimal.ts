@@ -5,6 +5,7 @@
 import type { BalancingStrategy, LayerSpec, StrategyFactory } from './types';
 import { capacityOf, numberOption } from './common';
 import { solveOptimal } from '../solver/optimal';
+import { plainTopK } from '../../../shared/balance-metrics';
 
 export function createOptimal(spec: LayerSpec, factor: number): BalancingStrategy {
   return {
@@ -12,8 +13,10 @@ export function createOptimal(spec: LayerSpec, factor: number): BalancingStrateg
     select(batch) {
       const [T, E] = batch.scoresTE.shape;
       const C = batch.capacity ?? capacityOf(factor, spec.topK, T, E);
-      const sol = solveOptimal(batch.scoresTE.dataSync() as Float32Array, T, E, spec.topK, C);
-      return { idxTK: sol.idxTK, keepTK: sol.keepTK };
+      const scores = batch.scoresTE.dataSync() as Float32Array;
+      const sol = solveOptimal(scores, T, E, spec.topK, C);
+      // the demand is what each token would take unconstrained: plain top-k of its gate scores
+      return { idxTK: sol.idxTK, keepTK: sol.keepTK, demandTK: plainTopK(scores, T, E, spec.topK) };
     },
     getState: () => ({}),
     setState: () => {},

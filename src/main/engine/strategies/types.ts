@@ -36,6 +36,11 @@ export interface RoutingBatch {
 export interface Selection {
   idxTK: Int32Array;
   keepTK: Uint8Array;
+  /**
+   * Each token's demanded choice before capacity or dropping, [T*K], when it differs from idxTK (optimal: plain
+   * top-k of the gate scores). Absent: idxTK with every slot, dropped ones included, is the demand.
+   */
+  demandTK?: Int32Array;
 }
 
 /** What an auxiliary loss sees, inside the gradient tape. */

@@ -4,6 +4,7 @@ import type { CheckpointData, NamedArray } from '../../../shared/worker-protocol
 import type { RngState } from '../rng';
 import type { Trainer } from './trainer';
 import type { VioState } from './vio';
+import type { BalanceState } from './balance';
 
 const FORMAT = 1;
 
@@ -32,6 +33,7 @@ export function exportCheckpoint(tr: Trainer): CheckpointData {
       optimizerStep: tr.optimizer.step,
       dataRng: tr.batcher.getState(),
       vio: tr.vio.getState(),
+      balance: tr.balance.getState(),
       elapsedMs: tr.elapsedMs,
       strategy: tr.config.strategy,
       model: tr.config.model,
@@ -65,11 +67,13 @@ export function importCheckpoint(tr: Trainer, cp: CheckpointData): void {
     for (const a of cp.arrays) if (a.name.startsWith(prefix)) state[a.name.slice(prefix.length)] = Float32Array.from(a.data);
     s.setState(state);
   });
-  const meta = cp.meta as { optimizerStep?: number; dataRng?: RngState; vio?: VioState; elapsedMs?: number };
+  const meta = cp.meta as { optimizerStep?: number; dataRng?: RngState; vio?: VioState; balance?: BalanceState; elapsedMs?: number };
   if (!Array.isArray(meta.dataRng) || meta.dataRng.length !== 4) throw new Error('checkpoint meta has no data PRNG state (dataRng)');
   tr.step = cp.step;
   tr.optimizer.step = meta.optimizerStep ?? cp.step;
   tr.batcher.setState(meta.dataRng);
   if (meta.vio) tr.vio.setState(meta.vio);
+  // checkpoints written before the balance tracker existed: its running figures start at this step
+  if (meta.balance) tr.balance.setState(meta.balance);
   tr.elapsedMs = meta.elapsedMs ?? 0;
 }

@@ -17,6 +17,7 @@ import { exportCheckpoint, importCheckpoint } from './checkpoint';
 import { AdamW, learningRate } from './optimizer';
 import { objectiveRatio, topTokens } from './probes';
 import { VioTracker, maxVioOf } from './vio';
+import { BalanceTracker } from './balance';
 
 export interface StepOutcome {
   report: StepReport;
@@ -38,6 +39,8 @@ export class Trainer {
   /** completed training steps */
   step = 0;
   readonly vio = new VioTracker();
+  /** demanded MaxVio, drop rate, entropy, CV, idle/dead experts, gate mass */
+  readonly balance: BalanceTracker;
   /** wall time spent training, carried across resumes */
   elapsedMs = 0;
 
@@ -48,6 +51,7 @@ export class Trainer {
     const s = config.model;
     this.batcher = new Batcher(data, s.batch, s.ctx, config.validationFraction, config.seed);
     this.dispatch = chooseDispatch(config.dispatch, s);
+    this.balance = new BalanceTracker(s.layers, s.experts, s.topK);
     this.model = new MoEModel(s, config.scoreFn, new Rng(config.seed));
     this.optimizer = new AdamW(this.model.params.entries(), { weightDecay: config.weightDecay });
     this.strategies = [];
@@ -121,6 +125,7 @@ export class Trainer {
       loadsLE,
       maxVioL,
       ...this.vio.push(maxVioL),
+      ...this.balance.push(ctx.layers, tokens),
       dropped,
       timing: { forwardBackwardMs: t1 - t0, optimizerMs: t2 - t1, routingMs: ctx.routingMs + (t3 - t2), totalMs },
       elapsedMs: this.elapsedMs,
