@@ -3,6 +3,9 @@
 //
 // Shape legend: T tokens, E experts, K = top-k slots per token; scoresTE row-major [T*E]; idxTK [T*K]; loadE per expert.
 
+/** An expert is dead when its routed load was zero in each of the last DEAD_WINDOW steps (or all steps so far, if fewer). */
+export const DEAD_WINDOW = 20;
+
 /** H(p)/ln E with p_e = load_e / Σ load: 1 = every expert the same load, 0 = one expert takes all (or no load). */
 export function normalizedEntropy(loadE: ArrayLike<number>): number {
   const n = loadE.length;

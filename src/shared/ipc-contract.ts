@@ -90,11 +90,15 @@ export interface ScalarSeries {
   lr: number[];
   /** per step: dropped slots ÷ k·T, demanded MaxVio, load entropy, CV (means over layers), idle and dead experts (sums) */
   dropRate: number[];
+  avgDropRate: number[];
   demandMaxVio: number[];
+  demandAvgMaxVio: number[];
   entropy: number[];
   cv: number[];
   idle: number[];
   dead: number[];
+  /** training time up to each step (sum of step times) */
+  elapsedMs: number[];
   eval: Array<{ step: number; valLoss: number; valPerplexity: number; valMaxVio: number }>;
 }
 
@@ -127,6 +131,8 @@ export interface RunDetail extends RunListItem {
   summary: RunSummary | null;
   failure: string | null;
   readOnly: boolean;
+  /** a branch: the run and step it started from */
+  parent?: { runId: string; step: number } | null;
 }
 
 export interface CommandResponses {

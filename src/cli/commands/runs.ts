@@ -6,6 +6,8 @@ import { RunStore } from '../../main/store/run-store';
 import { ServiceError } from '../../main/services/errors';
 import type { RunReaderImpl } from '../../main/store/run-reader';
 import { CliError, type Command } from '../cli-util';
+import { configLines } from '../../shared/config-summary';
+import type { RunSummary } from '../../shared/reports';
 
 const USAGE = `usage: loadscope runs <list|show|export|rename|delete> [options]
 
@@ -109,7 +111,8 @@ async function show(store: RunStore, runId: string, json: boolean): Promise<numb
   try {
     const checkpoints = r.listCheckpoints();
     const s = r.scalars({ fromStep: r.lastStep, maxPoints: 2 });
-    const detail = { meta: r.meta, config: r.config, lastStep: r.lastStep, readOnly: r.readOnly, warnings: r.warnings, checkpoints, dir: r.dir };
+    const summary = r.meta.summary;
+    const detail = { meta: r.meta, config: r.config, summary, lastStep: r.lastStep, readOnly: r.readOnly, warnings: r.warnings, checkpoints, dir: r.dir };
     if (json) {
       console.log(JSON.stringify(detail, null, 1));
       return 0;
@@ -121,10 +124,10 @@ async function show(store: RunStore, runId: string, json: boolean): Promise<numb
       `  status      ${m.status}${m.failure ? `: ${m.failure}` : ''}`,
       `  created     ${m.createdAt || '-'}`,
       `  folder      ${r.dir}`,
-      `  strategy    ${c.strategy}  preset ${c.preset}  (${c.model.layers} layers × ${c.model.experts} experts, top-${c.model.topK})`,
       `  steps       ${r.lastStep} / ${c.steps}`,
       `  last step   loss ${fmt(s.loss.at(-1) ?? null)}  MaxVio ${fmt(s.maxVio.at(-1) ?? null)}  AvgMaxVio ${fmt(s.avgMaxVio.at(-1) ?? null)}  SupMaxVio ${fmt(s.supMaxVio.at(-1) ?? null)}`,
-      `  backend     ${m.backend ? `${m.backend.name} (${m.backend.device})` : '-'}`,
+      ...(summary ? [summaryLine(summary)] : []),
+      ...configLines(c, m.backend).map((l) => `  ${l.label.padEnd(11)} ${l.value}`),
       `  tags        ${m.tags.join(', ') || '-'}`,
       `  parent      ${m.parent ? `${m.parent.runId} at step ${m.parent.step}` : '-'}`,
       `  checkpoints ${checkpoints.map((k) => `${k.step} (${k.reason})`).join(', ') || '-'}`,
@@ -136,6 +139,14 @@ async function show(store: RunStore, runId: string, json: boolean): Promise<numb
   } finally {
     r.close();
   }
+}
+
+/** The end-of-run figures, drops called out: a capacity run's routed MaxVio alone reads as perfect balance. */
+function summaryLine(s: RunSummary): string {
+  const drops = s.dropRate ? `  DROPS TOKENS ${(100 * s.dropRate).toFixed(1)}%` : '';
+  const demand = s.demandAvgMaxVio === undefined ? '' : `  demanded AvgMaxVio ${fmt(s.demandAvgMaxVio)} SupMaxVio ${fmt(s.demandSupMaxVio ?? null)}`;
+  const train = s.trainMs === undefined ? '' : `  training ${(s.trainMs / 1000).toFixed(1)} s`;
+  return `  summary     AvgMaxVio ${fmt(s.avgMaxVio)} SupMaxVio ${fmt(s.supMaxVio)}${demand}${drops}${train}  wall ${(s.wallMs / 1000).toFixed(1)} s`;
 }
 
 async function exportRun(store: RunStore, runId: string, series: string | undefined, format: string | undefined, out: string | undefined): Promise<number> {

@@ -56,7 +56,7 @@ export async function composeServices(opts: ComposeOptions): Promise<Services> {
     log,
   });
   if (opts.recover !== false) await training.recoverInterrupted();
-  const runs = new RunService(store, (id) => training.statusOf(id) !== null);
+  const runs = new RunService(store, (id) => training.statusOf(id) !== null, { queuePositionOf: (id) => training.queuePositionOf(id), liveSummaryOf: (id) => training.liveSummaryOf(id) });
   const ok = { ok: true } as const;
 
   const dispatch = createDispatcher(

@@ -2,24 +2,38 @@
 // reads what it needs (downsampled by the store) and closes it again.
 import { open as openFile, stat } from 'node:fs/promises';
 import type { CommandResponses, RunDetail } from '../../shared/ipc-contract';
+import type { RunSummary } from '../../shared/reports';
 import type { RunReader, RunStoreApi } from '../store/types';
 import { conflict, messageOf, notFound, ServiceError } from './errors';
+
+export interface LiveRuns {
+  queuePositionOf(runId: string): number | null;
+  liveSummaryOf(runId: string): RunSummary | null;
+}
 
 export class RunService {
   constructor(
     private readonly store: RunStoreApi,
     /** runs the training service is driving: these cannot be deleted */
     private readonly isActive: (runId: string) => boolean,
+    /** what only the training service knows about runs it drives: queue places and live summaries */
+    private readonly live: LiveRuns = { queuePositionOf: () => null, liveSummaryOf: () => null },
   ) {}
 
-  list(): Promise<CommandResponses['listRuns']> {
-    return this.store.list();
+  async list(): Promise<CommandResponses['listRuns']> {
+    const items = await this.store.list();
+    return items.map((i) => {
+      const queuePosition = this.live.queuePositionOf(i.runId);
+      return queuePosition === null ? i : { ...i, queuePosition };
+    });
   }
 
   async get(runId: string): Promise<RunDetail> {
     return this.read(runId, (r) => {
       const item = { runId, name: r.meta.name, status: r.meta.status, strategy: r.config.strategy, preset: r.config.preset, tags: r.meta.tags, createdAt: r.meta.createdAt };
-      const s = r.meta.summary;
+      // a run still training has no stored summary yet: its figures so far come from the training service
+      const s = (this.isActive(runId) ? this.live.liveSummaryOf(runId) : null) ?? r.meta.summary;
+      const queuePosition = this.live.queuePositionOf(runId);
       return {
         ...item,
         steps: r.lastStep,
@@ -33,6 +47,11 @@ export class RunService {
         summary: s,
         failure: r.meta.failure,
         readOnly: r.readOnly,
+        parent: r.meta.parent,
+        ...(queuePosition === null ? {} : { queuePosition }),
+        ...(s?.dropRate === undefined ? {} : { dropRate: s.dropRate }),
+        ...(s?.demandAvgMaxVio === undefined ? {} : { demandAvgMaxVio: s.demandAvgMaxVio }),
+        ...(s?.trainMs === undefined ? {} : { trainMs: s.trainMs }),
       };
     });
   }

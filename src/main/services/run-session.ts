@@ -33,6 +33,8 @@ export class RunSession {
   private sampleCount = 0;
   /** when the worker was given the run (queue time is not wall time); null while queued */
   private launchedAt: number | null = null;
+  /** 1-based place in the training queue while waiting; null once launched */
+  queuePosition: number | null = null;
   /** a branch's origin, carried into its summary */
   parent: { runId: string; step: number } | null = null;
   /** resolves with the final status when the run leaves the service */

@@ -4,7 +4,7 @@
 import { existsSync } from 'node:fs';
 import type { EventName, EventPayloads } from '../../shared/ipc-contract';
 import { resolveRunConfig, type RunConfig } from '../../shared/run-config';
-import type { RunStatus } from '../../shared/reports';
+import type { RunStatus, RunSummary } from '../../shared/reports';
 import type { WorkerReport } from '../../shared/worker-protocol';
 import { engineWorkerEntry, type WorkerEntry } from '../engine/worker-path';
 import type { RunStoreApi } from '../store/types';
@@ -100,8 +100,11 @@ export class TrainingService {
     if (!run) throw notFound(`run ${runId} is not training`);
     const queued = this.queue.indexOf(run);
     if (queued >= 0) {
+      // cancelling a queued run: it never trained, so it ends 'stopped' with no checkpoint, and the runs behind move up
       this.queue.splice(queued, 1);
-      await this.end(run, 'stopped');
+      run.queuePosition = null;
+      await this.end(run, 'stopped', undefined, 'cancelled before it started');
+      this.announceQueue();
       return;
     }
     run.host!.post({ type: 'stop', runId });
@@ -173,8 +176,28 @@ export class TrainingService {
     this.queue.push(run);
     this.opts.emit('runs:changed', { reason: 'run created' });
     this.pump();
-    if (this.queue.includes(run)) this.opts.emit('run:status', { runId: run.runId, status: 'created', message: 'queued: waiting for a free training slot' });
     return { runId: run.runId };
+  }
+
+  /** 1-based place of a run in the training queue; null when it is not queued. */
+  queuePositionOf(runId: string): number | null {
+    const i = this.queue.findIndex((r) => r.runId === runId);
+    return i >= 0 ? i + 1 : null;
+  }
+
+  /** The figures of a run still training (the stored summary is written only when it ends). */
+  liveSummaryOf(runId: string): RunSummary | null {
+    return this.runs.get(runId)?.summary() ?? null;
+  }
+
+  /** Tell every queued run its place: the queue changes when runs start, end or are cancelled. */
+  private announceQueue(): void {
+    this.queue.forEach((run, i) => {
+      const queuePosition = i + 1;
+      if (run.queuePosition === queuePosition) return;
+      run.queuePosition = queuePosition;
+      this.opts.emit('run:status', { runId: run.runId, status: 'created', message: `queued (position ${queuePosition})`, queuePosition });
+    });
   }
 
   /** Start queued runs while there are free slots (a native run also waits for the other native run). */
@@ -187,8 +210,10 @@ export class TrainingService {
       run.native = placement(run.config) === 'native';
       if (run.native && [...this.runs.values()].some((r) => r.native && r.host)) continue;
       this.queue.splice(i--, 1);
+      run.queuePosition = null;
       this.launch(run);
     }
+    this.announceQueue();
   }
 
   private launch(run: RunSession): void {
@@ -231,7 +256,11 @@ export class TrainingService {
         case 'checkpoint': {
           const p = run.track(run.writer.writeCheckpoint(msg.checkpoint, msg.reason), onError);
           p.then(
-            (info) => run.settleWaiters(msg.reason, info.step),
+            (info) => {
+              run.settleWaiters(msg.reason, info.step);
+              // checkpoint lists refresh while the run trains, not only when it ends
+              this.opts.emit('runs:changed', { reason: `checkpoint ${info.step} written` });
+            },
             (err: unknown) => run.settleWaiters(msg.reason, new Error(`checkpoint not written: ${messageOf(err)}`)),
           );
           break;
@@ -273,7 +302,7 @@ export class TrainingService {
   }
 
   /** A run leaves the service: final status, summary, writer closed, worker released. */
-  private async end(run: RunSession, status: RunStatus, failure?: string): Promise<void> {
+  private async end(run: RunSession, status: RunStatus, failure?: string, note?: string): Promise<void> {
     if (run.ending || this.runs.get(run.runId) !== run) return;
     run.ending = true;
     run.frames.flush();
@@ -290,7 +319,8 @@ export class TrainingService {
     if (host && !host.shared) void host.terminate();
     this.runs.delete(run.runId);
     run.finish(status);
-    this.opts.emit('run:status', { runId: run.runId, status, ...(failure ? { message: failure } : {}), ...(run.backend ? { backend: run.backend } : {}) });
+    const message = failure ?? note;
+    this.opts.emit('run:status', { runId: run.runId, status, ...(message ? { message } : {}), ...(run.backend ? { backend: run.backend } : {}) });
     this.opts.emit('runs:changed', { reason: `run ${status}` });
     if (!this.disposed) this.pump();
   }

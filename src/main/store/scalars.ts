@@ -1,7 +1,7 @@
 // Per-step scalar columns parsed from steps.jsonl, and their downsampling (keeps the extremes of maxVio).
 import type { ScalarSeries } from '../../shared/ipc-contract';
 
-const COLUMNS = ['loss', 'maxVio', 'avgMaxVio', 'supMaxVio', 'tokensPerSec', 'lr', 'dropRate', 'demandMaxVio', 'entropy', 'cv', 'idle', 'dead'] as const;
+const COLUMNS = ['loss', 'maxVio', 'avgMaxVio', 'supMaxVio', 'tokensPerSec', 'lr', 'dropRate', 'avgDropRate', 'demandMaxVio', 'demandAvgMaxVio', 'entropy', 'cv', 'idle', 'dead', 'elapsedMs'] as const;
 type Column = (typeof COLUMNS)[number];
 
 /** Growable numeric columns, one entry per step line. */
@@ -66,11 +66,14 @@ export class ScalarColumns {
       lr: pick(this.cols.lr),
       // NaN (null in JSON) for runs written before these were recorded
       dropRate: pick(this.cols.dropRate),
+      avgDropRate: pick(this.cols.avgDropRate),
       demandMaxVio: pick(this.cols.demandMaxVio),
+      demandAvgMaxVio: pick(this.cols.demandAvgMaxVio),
       entropy: pick(this.cols.entropy),
       cv: pick(this.cols.cv),
       idle: pick(this.cols.idle),
       dead: pick(this.cols.dead),
+      elapsedMs: pick(this.cols.elapsedMs),
     };
   }
 }

@@ -3,11 +3,10 @@
 //
 // Shape legend: L layers, E experts, K top-k slots, T tokens of the step; *LE arrays layer-major [L*E].
 import { MaxVioAccumulator, coefficientOfVariation, idealLoad, maxVio, type MaxVioSummary } from '../../../shared/metrics';
-import { dropRate, idleExperts, normalizedEntropy } from '../../../shared/balance-metrics';
+import { DEAD_WINDOW, dropRate, idleExperts, normalizedEntropy } from '../../../shared/balance-metrics';
 import type { BalanceStep } from '../../../shared/reports';
 
-/** An expert is dead when its routed load was zero in each of the last DEAD_WINDOW steps (or all steps so far, if fewer). */
-export const DEAD_WINDOW = 20;
+export { DEAD_WINDOW };
 
 /** What one layer's routing gives the tracker. */
 export interface LayerBalanceInput {

@@ -1,13 +1,14 @@
 // Per-step scalar columns with a hard size bound: on overflow every other point is dropped and the spacing
 // doubles, so a 100,000-step live run keeps ≤ maxPoints points while the curve still ends at the latest step.
 
-export const SCALAR_COLUMNS = ['loss', 'maxVio', 'avgMaxVio', 'supMaxVio', 'tokensPerSec'] as const;
+export const SCALAR_COLUMNS = ['loss', 'maxVio', 'avgMaxVio', 'supMaxVio', 'tokensPerSec', 'dropRate', 'avgDropRate', 'demandMaxVio', 'demandAvgMaxVio', 'entropy', 'cv', 'idle', 'dead', 'elapsedMs'] as const;
 export type ScalarColumn = (typeof SCALAR_COLUMNS)[number];
+/** the balance columns are absent (NaN) for runs recorded before them */
 export type ScalarPoint = { step: number } & Record<ScalarColumn, number>;
 
 export class BoundedSeries {
   steps: number[] = [];
-  cols: Record<ScalarColumn, number[]> = { loss: [], maxVio: [], avgMaxVio: [], supMaxVio: [], tokensPerSec: [] };
+  cols = Object.fromEntries(SCALAR_COLUMNS.map((c) => [c, [] as number[]])) as Record<ScalarColumn, number[]>;
   /** minimum step distance between kept interior points */
   private stride = 1;
   /** the last point is only there to show the latest step; the next append replaces it */
@@ -43,7 +44,7 @@ export class BoundedSeries {
     if (p.step <= this.lastStep) this.truncateFrom(p.step);
     if (this.provisional) this.pop();
     this.steps.push(p.step);
-    for (const c of SCALAR_COLUMNS) this.cols[c].push(p[c]);
+    for (const c of SCALAR_COLUMNS) this.cols[c].push(p[c] ?? NaN);
     const n = this.steps.length;
     this.provisional = n >= 2 && p.step - this.steps[n - 2]! < this.stride;
     if (n > this.maxPoints) this.decimate();

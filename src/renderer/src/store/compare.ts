@@ -1,7 +1,9 @@
 // Data behind Compare: each chosen run's detail and scalars, and its layer × expert loads at the shared step.
-import { ref, shallowRef, watch, type Ref } from 'vue';
+import { onScopeDispose, ref, shallowRef, watch, type Ref } from 'vue';
 import type { CommandResponses, RunDetail, ScalarSeries } from '../../../shared/ipc-contract';
-import { call } from '../api/transport';
+import { call, useApi } from '../api/transport';
+
+const LIVE_RELOAD_MS = 1000;
 
 export interface CompareEntry {
   runId: string;
@@ -53,6 +55,24 @@ export function useCompare(runIds: Ref<string[]>, step: Ref<number | null>) {
     if (my !== gen || current !== entries.value) return;
     entries.value = current.map((e, i) => ({ ...e, loads: loads[i] ?? null }));
   }
+
+  // a run still training: its row and curves follow it (at most one reload per second while frames arrive)
+  let liveTimer: ReturnType<typeof setTimeout> | null = null;
+  const offFrame = useApi().on('run:frame', (f) => {
+    if (liveTimer || !runIds.value.includes(f.runId)) return;
+    liveTimer = setTimeout(() => {
+      liveTimer = null;
+      void loadRuns();
+    }, LIVE_RELOAD_MS);
+  });
+  const offStatus = useApi().on('run:status', (s) => {
+    if (runIds.value.includes(s.runId)) void loadRuns();
+  });
+  onScopeDispose(() => {
+    offFrame();
+    offStatus();
+    if (liveTimer) clearTimeout(liveTimer);
+  });
 
   watch(runIds, () => void loadRuns(), { immediate: true, deep: true });
   watch(step, () => void loadLoads());

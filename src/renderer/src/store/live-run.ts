@@ -4,7 +4,7 @@ import { onScopeDispose, reactive, shallowRef, watch, type Ref } from 'vue';
 import type { EventPayloads, RunDetail } from '../../../shared/ipc-contract';
 import type { RunStatus } from '../../../shared/reports';
 import { call, connection, useApi } from '../api/transport';
-import { BoundedSeries } from '../lib/bounded-series';
+import { BoundedSeries, SCALAR_COLUMNS, type ScalarPoint } from '../lib/bounded-series';
 
 export type EvalPoint = { step: number; valLoss: number; valPerplexity: number; valMaxVio: number };
 
@@ -24,6 +24,8 @@ export interface LiveRunState {
   idealLoad: number;
   /** step of loadsLE (-1: none yet) */
   loadsStep: number;
+  /** 1-based place in the training queue while the run waits */
+  queuePosition: number | null;
   /** bumps whenever the curves or loads change */
   version: number;
 }
@@ -84,6 +86,8 @@ export function useLiveRun(runId: Ref<string | null>) {
     evals.value = [];
     state.detail = detail.value;
     state.status = detail.value.status;
+    state.queuePosition = detail.value.queuePosition ?? null;
+    if (state.queuePosition !== null) state.statusMessage = `queued (position ${state.queuePosition})`;
     state.step = detail.value.steps;
     state.totalSteps = detail.value.totalSteps;
     state.layers = detail.value.config.model.layers;
@@ -91,7 +95,7 @@ export function useLiveRun(runId: Ref<string | null>) {
     if (scalars.ok) {
       const s = scalars.value;
       s.steps.forEach((step, i) =>
-        series.append({ step, loss: s.loss[i]!, maxVio: s.maxVio[i]!, avgMaxVio: s.avgMaxVio[i]!, supMaxVio: s.supMaxVio[i]!, tokensPerSec: s.tokensPerSec[i]! }),
+        series.append(Object.fromEntries([['step', step], ...SCALAR_COLUMNS.map((c) => [c, s[c]?.[i] ?? NaN])]) as ScalarPoint),
       );
       evals.value = s.eval.slice();
       const n = s.steps.length;
@@ -118,6 +122,7 @@ export function useLiveRun(runId: Ref<string | null>) {
     if (s.runId !== runId.value) return;
     state.status = s.status;
     state.statusMessage = s.message ?? null;
+    state.queuePosition = s.status === 'created' ? (s.queuePosition ?? state.queuePosition) : null;
     if (state.detail && s.backend) state.detail = { ...state.detail, backend: s.backend };
     // the final figures (summary, steps on disk) arrive with the finished run
     if (s.status === 'completed' || s.status === 'stopped' || s.status === 'failed') void refreshDetail();
@@ -161,6 +166,7 @@ function blank(runId: string | null): LiveRunState {
     experts: 0,
     idealLoad: 0,
     loadsStep: -1,
+    queuePosition: null,
     version: 0,
   };
 }

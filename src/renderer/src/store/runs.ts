@@ -1,6 +1,6 @@
 // The runs list: loaded once, reloaded on `runs:changed` and on reconnect; shared by Runs, Compare and the header.
 import { ref, shallowRef, watch } from 'vue';
-import type { RunListItem } from '../../../shared/ipc-contract';
+import type { EventPayloads, RunListItem } from '../../../shared/ipc-contract';
 import { call, connection, useApi } from '../api/transport';
 
 export const runs = shallowRef<RunListItem[]>([]);
@@ -22,6 +22,28 @@ export function refreshRuns(): Promise<void> {
   return inFlight;
 }
 
+/** One frame's latest point into the run's list row. */
+export function patchFromFrame(f: EventPayloads['run:frame']): void {
+  const i = runs.value.findIndex((r) => r.runId === f.runId);
+  const p = f.points.at(-1);
+  if (i < 0 || !p) return;
+  const { queuePosition: _q, ...cur } = runs.value[i]!;
+  const next = runs.value.slice();
+  next[i] = {
+    ...cur,
+    status: cur.status === 'created' ? 'running' : cur.status,
+    steps: f.step,
+    totalSteps: f.totalSteps,
+    avgMaxVio: p.avgMaxVio,
+    supMaxVio: p.supMaxVio,
+    dropRate: p.avgDropRate,
+    demandAvgMaxVio: p.demandAvgMaxVio,
+    trainMs: p.elapsedMs,
+    ...(f.eval ? { perplexity: f.eval.valPerplexity } : {}),
+  };
+  runs.value = next;
+}
+
 /** Start listening (once per page). */
 export function useRuns() {
   if (!started) {
@@ -37,12 +59,17 @@ export function useRuns() {
     });
     useApi().on('run:status', (s) => {
       const i = runs.value.findIndex((r) => r.runId === s.runId);
-      if (i >= 0 && runs.value[i]!.status !== s.status) {
-        const next = runs.value.slice();
-        next[i] = { ...next[i]!, status: s.status };
-        runs.value = next;
-      }
+      if (i < 0) return;
+      const cur = runs.value[i]!;
+      const queuePosition = s.status === 'created' ? (s.queuePosition ?? cur.queuePosition) : undefined;
+      if (cur.status === s.status && cur.queuePosition === queuePosition) return;
+      const next = runs.value.slice();
+      const { queuePosition: _old, ...rest } = cur;
+      next[i] = queuePosition === undefined ? { ...rest, status: s.status } : { ...rest, status: s.status, queuePosition };
+      runs.value = next;
     });
+    // status, step and running metrics follow the frames of training runs (patched in place, no reload)
+    useApi().on('run:frame', (f) => patchFromFrame(f));
     watch(() => connection.epoch, () => void refreshRuns());
     void refreshRuns();
   }
