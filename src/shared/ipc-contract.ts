@@ -149,7 +149,8 @@ export interface CommandResponses {
   deleteRun: { ok: true };
   getScalars: ScalarSeries;
   getHeatmap: Heatmap;
-  getLoadsAt: { step: number; layers: number; experts: number; loadsLE: number[]; idealLoad: number };
+  /** gateMassLE: mean gate score per (layer, expert), when that step is the run's latest and recorded it */
+  getLoadsAt: { step: number; layers: number; experts: number; loadsLE: number[]; idealLoad: number; gateMassLE?: number[] };
   getExpert: { steps: number[]; share: number[]; idealShare: number; overStreakMax: number; underStreakMax: number; topTokens: Array<[number, number]> };
   listCheckpoints: CheckpointInfo[];
   resumeFromCheckpoint: { runId: string };
@@ -181,6 +182,8 @@ export interface EventPayloads {
     points: Array<Pick<StepReport, 'step' | 'loss' | 'maxVio' | 'avgMaxVio' | 'supMaxVio' | 'tokensPerSec' | 'lr' | 'dropped' | FramedBalance>>;
     /** the latest step's loads, layer-major, as plain numbers */
     loadsLE: number[];
+    /** the latest step's mean gate score per (layer, expert) */
+    gateMassLE?: number[];
     layers: number;
     experts: number;
     idealLoad: number;

@@ -64,6 +64,7 @@ export class RunFrames {
       totalSteps: this.totalSteps,
       points: this.points,
       loadsLE: Array.from(r.loadsLE),
+      gateMassLE: r.gateMassLE,
       layers: r.layers,
       experts: r.experts,
       idealLoad: (this.topK * r.tokens) / r.experts,

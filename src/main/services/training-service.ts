@@ -205,7 +205,7 @@ export class TrainingService {
     const placement = this.opts.placement ?? ((c: RunConfig) => (usesNativeBackend(c) ? 'native' : 'own'));
     for (let i = 0; i < this.queue.length; i++) {
       const launchedCount = this.runs.size - this.queue.length;
-      if (launchedCount >= Math.max(1, this.opts.maxConcurrentRuns())) return;
+      if (launchedCount >= Math.max(1, this.opts.maxConcurrentRuns())) break;
       const run = this.queue[i];
       run.native = placement(run.config) === 'native';
       if (run.native && [...this.runs.values()].some((r) => r.native && r.host)) continue;

@@ -212,7 +212,14 @@ export class RunReaderImpl implements RunReader {
     // no loads yet: step 0 and zeros, so a view can draw an empty grid of the right shape
     if (r < 0) return { ...base, step: 0, loadsLE: new Array<number>(this.layers * this.experts).fill(0) };
     const row = this.loads!.readRow(r);
-    return { ...base, step: row.step, loadsLE: Array.from(row.loadsLE) };
+    const out: CommandResponses['getLoadsAt'] = { ...base, step: row.step, loadsLE: Array.from(row.loadsLE) };
+    // gate mass lives in steps.jsonl: read for the latest step only (one tail read, no scan)
+    if (r === this.loads!.rows - 1) {
+      const last = readLastRecord(join(this.dir, FILES.steps)).record;
+      const mass = last?.gateMassLE;
+      if (last?.step === row.step && Array.isArray(mass) && mass.length === this.layers * this.experts) out.gateMassLE = mass as number[];
+    }
+    return out;
   }
 
   expert(layer: number, expert: number, maxPoints: number): CommandResponses['getExpert'] {

@@ -36,6 +36,7 @@ export function useLiveRun(runId: Ref<string | null>) {
   const series = new BoundedSeries(4000);
   const evals = shallowRef<EvalPoint[]>([]);
   let loadsLE: number[] = [];
+  let gateMassLE: number[] | null = null;
   let buffered: Array<EventPayloads['run:frame']> = [];
   let generation = 0;
 
@@ -43,6 +44,7 @@ export function useLiveRun(runId: Ref<string | null>) {
     for (const p of f.points) series.append(p);
     if (f.loadsLE.length === f.layers * f.experts) {
       loadsLE = f.loadsLE;
+      gateMassLE = f.gateMassLE ?? null;
       state.layers = f.layers;
       state.experts = f.experts;
       state.idealLoad = f.idealLoad;
@@ -67,6 +69,7 @@ export function useLiveRun(runId: Ref<string | null>) {
       series.clear();
       evals.value = [];
       loadsLE = [];
+      gateMassLE = null;
     }
     if (!id) return;
     state.loading = true;
@@ -104,6 +107,7 @@ export function useLiveRun(runId: Ref<string | null>) {
     // a run without steps answers zeros (an empty grid of the right shape): keep "waiting for the first step"
     if (loads.ok && loads.value.loadsLE.some((x) => x > 0)) {
       loadsLE = loads.value.loadsLE;
+      gateMassLE = loads.value.gateMassLE ?? null;
       state.layers = loads.value.layers;
       state.experts = loads.value.experts;
       state.idealLoad = loads.value.idealLoad;
@@ -147,7 +151,7 @@ export function useLiveRun(runId: Ref<string | null>) {
     generation++;
   });
 
-  return { state, series, evals, getLoads: () => loadsLE, reload: load, refreshDetail };
+  return { state, series, evals, getLoads: () => loadsLE, getGateMass: () => gateMassLE, reload: load, refreshDetail };
 }
 
 function blank(runId: string | null): LiveRunState {
