@@ -4,7 +4,7 @@
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { test as base, expect, screenshot, startRunFromForm, startServe, waitForStatus, type ServerHandle } from './fixtures';
+import { test as base, expect, screenshot, startRunFromForm, startServe, waitForChart, waitForStatus, type ServerHandle } from './fixtures';
 import type { Page } from '@playwright/test';
 
 const test = base.extend<object, { server: ServerHandle }>({
@@ -44,6 +44,15 @@ test('live lists, a queued run cancelled, Compare time = Σ step times', async (
   await expect(page.getByTestId('live-run-view')).toHaveAttribute('data-status', 'running');
   await expect(page.getByTestId('run-drops-flag')).toBeVisible();
   await expect(page.getByTestId('balance-curves')).toBeVisible();
+  // gate mass beside hard load: both are shares of one layer's 8 experts, each summing to 1
+  const gate = await waitForChart(page, 'chart-gate-mass');
+  for (const series of gate.series.slice(0, 2)) {
+    const ys = (series.data as Array<[number, number]>).map((p) => p[1]);
+    expect(ys).toHaveLength(8);
+    expect(ys.reduce((a, b) => a + b, 0)).toBeCloseTo(1, 5);
+  }
+  const balance = await waitForChart(page, 'chart-balance');
+  expect(balance.series.map((x) => x.name)).toEqual(['routed MaxVio', 'demanded MaxVio', 'demanded AvgMaxVio', 'drop rate']);
   await screenshot(page, 'lists-live-checkpoint');
 
   // a second run waits for the only slot: its view says where it is in the queue
