@@ -11,6 +11,7 @@ const SECTIONS: Record<string, () => Promise<{ default: BenchModule }>> = {
   training: () => import('./training'),
   store: () => import('./store'),
   native: () => import('./native'),
+  torch: () => import('./torch-pairs'),
   ui: () => import('./ui'),
 };
 
