@@ -20,13 +20,18 @@ export class RunService {
     return this.read(runId, (r) => {
       const item = { runId, name: r.meta.name, status: r.meta.status, strategy: r.config.strategy, preset: r.config.preset, tags: r.meta.tags, createdAt: r.meta.createdAt };
       const s = r.meta.summary;
+      const ext = (r as { external?: RunDetail['external'] | null }).external ?? null;
+      // no summary (an external trainer's run): the last step's running AvgMaxVio / SupMaxVio and last eval
+      const tail = s ? null : r.scalars({ fromStep: r.lastStep, maxPoints: 2 });
+      const fin = (x: number | undefined) => (x !== undefined && Number.isFinite(x) ? x : null);
       return {
         ...item,
         steps: r.lastStep,
         totalSteps: r.config.steps,
-        avgMaxVio: s?.avgMaxVio ?? null,
-        supMaxVio: s?.supMaxVio ?? null,
-        perplexity: s?.finalValPerplexity ?? null,
+        avgMaxVio: s?.avgMaxVio ?? fin(tail?.avgMaxVio.at(-1)),
+        supMaxVio: s?.supMaxVio ?? fin(tail?.supMaxVio.at(-1)),
+        perplexity: s?.finalValPerplexity ?? fin(tail?.eval.at(-1)?.valPerplexity),
+        ...(ext ? { source: 'external' as const, external: ext } : {}),
         warnings: r.warnings,
         config: r.config,
         backend: r.meta.backend,

@@ -16,6 +16,10 @@ export interface RunMeta {
   /** a branch records where it came from */
   parent: { runId: string; step: number } | null;
   formatVersion: number;
+  /** "external": written by another trainer (docs/trainers.md), which owns its status */
+  source?: 'external';
+  /** the trainer's framework, for external runs */
+  framework?: string;
 }
 
 /** Appends to one run folder. Appends are synchronous and cheap (called once per training step). */
