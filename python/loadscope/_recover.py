@@ -8,12 +8,12 @@ from ._format import HEADER_BYTES, SUMMARY_BLOCKS, loads_record_bytes, record_ok
 
 
 def last_committed(steps_path):
-    """(byte length of the complete, parseable lines, last step in them) of steps.jsonl."""
+    """(byte length of the complete, parseable lines, last step in them, their count, the last line) of steps.jsonl."""
     if not os.path.exists(steps_path):
-        return 0, 0
+        return 0, 0, 0, None
     with open(steps_path, "rb") as f:
         data = f.read()
-    good, last, pos = 0, 0, 0
+    good, last, pos, count, last_rec = 0, 0, 0, 0, None
     while True:
         nl = data.find(b"\n", pos)
         if nl < 0:
@@ -26,10 +26,10 @@ def last_committed(steps_path):
         if rec is not None:
             if not isinstance(rec, dict) or not isinstance(rec.get("step"), int):
                 break
-            last = rec["step"]
+            last, count, last_rec = rec["step"], count + 1, rec
         pos = nl + 1
         good = pos
-    return good, last
+    return good, last, count, last_rec
 
 
 def _backup_dir(folder, step):
@@ -43,11 +43,11 @@ def cut_torn_tails(folder, layers, experts):
     """
     Keep every loads record whose step has its steps.jsonl line, and every complete line; what follows
     (a torn line, loads records never committed, a record cut short) is moved to backup/ and the files are
-    shortened to end at the last committed step. Returns (last step, complete loads rows).
+    shortened to end at the last committed step. Returns (last step, complete loads rows, steps logged, last line).
     """
     steps_path = os.path.join(folder, "steps.jsonl")
     loads_path = os.path.join(folder, "loads.bin")
-    good, last = last_committed(steps_path)
+    good, last, count, last_rec = last_committed(steps_path)
     rb = loads_record_bytes(layers, experts)
     keep_rows = 0
     with open(loads_path, "rb") as f:
@@ -66,7 +66,7 @@ def cut_torn_tails(folder, layers, experts):
     loads_end = HEADER_BYTES + keep_rows * rb
     steps_size = os.path.getsize(steps_path) if os.path.exists(steps_path) else 0
     if loads_end == size and good == steps_size:
-        return last, keep_rows
+        return last, keep_rows, count, last_rec
     backup = _backup_dir(folder, last)
     if loads_end < size:
         with open(loads_path, "rb") as src, open(os.path.join(backup, "loads.bin"), "wb") as dst:
@@ -85,7 +85,7 @@ def cut_torn_tails(folder, layers, experts):
             os.fsync(dst.fileno())
         with open(steps_path, "r+b") as f:
             f.truncate(good)
-    return last, keep_rows
+    return last, keep_rows, count, last_rec
 
 
 def cut_summaries(folder, layers, experts, rows):

@@ -136,6 +136,8 @@ class RunWriter:
         _atomic_json(os.path.join(self.folder, "config.json"), cfg)
         loads_path = os.path.join(self.folder, "loads.bin")
         self.last_step = 0
+        # running AvgMaxVio / SupMaxVio, logged on every line so long runs list fast
+        self._vio_n, self._vio_sum, self._vio_max = 0, 0.0, float("-inf")
         self._levels = [SummaryLevel(self.layers, self.experts, s) for s in SUMMARY_BLOCKS]
         if os.path.exists(loads_path) and os.path.getsize(loads_path) >= HEADER_BYTES:
             self._reopen(loads_path)
@@ -157,7 +159,9 @@ class RunWriter:
             h = parse_loads_header(f.read(HEADER_BYTES))
         if h is None or h[0] != self.layers or h[1] != self.experts or h[2] != 1:
             raise ValueError("%s holds loads of another shape (%s); use a new folder" % (loads_path, h and "%d×%d" % h[:2]))
-        self.last_step, rows = cut_torn_tails(self.folder, self.layers, self.experts)
+        self.last_step, rows, count, last = cut_torn_tails(self.folder, self.layers, self.experts)
+        if last and isinstance(last.get("avgMaxVio"), (int, float)) and isinstance(last.get("supMaxVio"), (int, float)):
+            self._vio_n, self._vio_sum, self._vio_max = count, last["avgMaxVio"] * count, last["supMaxVio"]
         kept = cut_summaries(self.folder, self.layers, self.experts, rows)
         rb = loads_record_bytes(self.layers, self.experts)
         for lv in self._levels:
@@ -204,7 +208,15 @@ class RunWriter:
         if "maxVio" not in scalars:
             vl = max_vio_layers(arr, self.ideal)
             line["maxVio"] = float(vl.mean())
-            line["maxVioL"] = [float(x) for x in vl]
+            # 6 significant digits: a 64-layer run's lines stay short (steps.jsonl is parsed on open)
+            line["maxVioL"] = [float("%.6g" % x) for x in vl]
+        v = line.get("maxVio")
+        if isinstance(v, (int, float)) and "avgMaxVio" not in scalars:
+            self._vio_n += 1
+            self._vio_sum += v
+            self._vio_max = max(self._vio_max, v)
+            line["avgMaxVio"] = self._vio_sum / self._vio_n
+            line["supMaxVio"] = self._vio_max
         self._steps.write((json.dumps(line) + "\n").encode())
         self._steps.flush()
         self.last_step = step

@@ -53,7 +53,7 @@ class WriterFormat(unittest.TestCase):
         np.testing.assert_array_equal(rows[0][1], loads)
         step = lines(self.dir, "steps.jsonl")[0]
         # MaxVio layer 0 = (6 − 4) / 4 = 0.5, layer 1 = 0; mean 0.25
-        self.assertEqual(step, {"step": 1, "loss": 2.5, "maxVio": 0.25, "maxVioL": [0.5, 0.0]})
+        self.assertEqual(step, {"step": 1, "loss": 2.5, "maxVio": 0.25, "maxVioL": [0.5, 0.0], "avgMaxVio": 0.25, "supMaxVio": 0.25})
         meta = json.load(open(os.path.join(self.dir, "meta.json")))
         self.assertEqual((meta["name"], meta["status"], meta["source"], meta["framework"]), ("hand", "completed", "external", "pytorch"))
         cfg = json.load(open(os.path.join(self.dir, "config.json")))
@@ -104,7 +104,11 @@ class WriterFormat(unittest.TestCase):
         _, rows = read_loads(self.dir)
         self.assertEqual([s for s, _ in rows], list(range(1, 22)))
         self.assertEqual([r[0][0] for _, r in rows], list(range(1, 22)))
-        self.assertEqual([l["step"] for l in lines(self.dir, "steps.jsonl")], list(range(1, 22)))
+        steps = lines(self.dir, "steps.jsonl")
+        self.assertEqual([l["step"] for l in steps], list(range(1, 22)))
+        # the running AvgMaxVio continues across the restart: ideal 1, loads [s, 2] → MaxVio max(s, 2) − 1
+        self.assertAlmostEqual(steps[-1]["avgMaxVio"], sum(max(s, 2) - 1 for s in range(1, 22)) / 21)
+        self.assertEqual(steps[-1]["supMaxVio"], 20)
         self.assertEqual(json.load(open(os.path.join(self.dir, "meta.json")))["name"], "torn")
         # the torn bytes were moved, not deleted: a valid loads.bin of the cut record, and the half line
         backups = os.listdir(os.path.join(self.dir, "backup"))

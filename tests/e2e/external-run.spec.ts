@@ -31,7 +31,7 @@ test('external run: live steps and heatmap from a Python writer; serve leaves me
     page.on('pageerror', (e) => errors.push(e.message));
     await page.goto(server.url);
     await expect(page.getByTestId('nav')).toBeVisible();
-    await page.evaluate(() => (location.hash = '#/run/py-live'));
+    await page.evaluate("location.hash = '#/run/py-live'");
     await expect(page.getByTestId('live-run-view')).toBeVisible();
     await expect(page.getByTestId('external-note')).toContainText('watching · written by synthetic');
     await expect(page.getByTestId('pause-button')).toHaveCount(0);

@@ -267,6 +267,10 @@ export class RunReaderImpl implements RunReader {
     return { steps: ds.steps, share: ds.values, idealShare: 1 / this.experts, overStreakMax: overMax, underStreakMax: underMax, topTokens };
   }
 
+  lastRecords(): { step: Record<string, unknown> | null; eval: Record<string, unknown> | null } {
+    return { step: readLastRecord(this.steps.path).record, eval: readLastRecord(join(this.dir, FILES.eval)).record };
+  }
+
   listCheckpoints(): CheckpointInfo[] {
     return listCheckpointFiles(this.dir, []);
   }

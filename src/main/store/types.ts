@@ -41,6 +41,10 @@ export interface RunReader {
   readonly config: RunConfig;
   readonly warnings: string[];
   readonly readOnly: boolean;
+  /** external runs: the framework and what their config did not declare */
+  readonly external: import('./external').ExternalInfo | null;
+  /** the last complete lines of steps.jsonl and eval.jsonl (no full parse) */
+  lastRecords(): { step: Record<string, unknown> | null; eval: Record<string, unknown> | null };
   /** the last complete step on disk */
   readonly lastStep: number;
   scalars(opts: { fromStep?: number; toStep?: number; maxPoints: number }): ScalarSeries;
