@@ -20,16 +20,22 @@ def main():
     ap.add_argument("--tokens", type=int, default=4096, help="tokens per optimizer step")
     ap.add_argument("--interval", type=float, default=0.0, help="seconds between steps (a live trainer)")
     ap.add_argument("--name", default="synthetic external run")
+    ap.add_argument("--patterns", type=int, default=0, help="cycle this many pre-drawn steps (fast, for the bench)")
     a = ap.parse_args()
     rng = np.random.default_rng(0)
     L, E, k, T = a.layers, a.experts, a.top_k, a.tokens
     # each layer favours a few experts; the favourites drift as the "router" learns
     base = rng.dirichlet(np.full(E, 0.7), size=L)
+
+    def draw(step):
+        p = np.roll(base, step // 10, axis=1) * 0.7 + 0.3 / E
+        p /= p.sum(axis=1, keepdims=True)
+        return np.stack([rng.multinomial(T * k, p[l]) for l in range(L)]).astype(np.float32)
+
+    pre = [draw(10 * i) for i in range(a.patterns)]
     with RunWriter(a.folder, L, E, k, tokens_per_step=T, name=a.name, framework="synthetic") as run:
         for step in range(1, a.steps + 1):
-            p = np.roll(base, step // 10, axis=1) * 0.7 + 0.3 / E
-            p /= p.sum(axis=1, keepdims=True)
-            loads = np.stack([rng.multinomial(T * k, p[l]) for l in range(L)])
+            loads = pre[step % a.patterns] if pre else draw(step)
             run.log_step(step, loads, loss=5.0 / (1 + 0.01 * step))
             if a.interval:
                 time.sleep(a.interval)

@@ -53,7 +53,7 @@ class WriterFormat(unittest.TestCase):
         np.testing.assert_array_equal(rows[0][1], loads)
         step = lines(self.dir, "steps.jsonl")[0]
         # MaxVio layer 0 = (6 − 4) / 4 = 0.5, layer 1 = 0; mean 0.25
-        self.assertEqual(step, {"step": 1, "loss": 2.5, "maxVio": 0.25, "maxVioL": [0.5, 0.0], "avgMaxVio": 0.25, "supMaxVio": 0.25})
+        self.assertEqual(step, {"step": 1, "loss": 2.5, "maxVio": 0.25, "avgMaxVio": 0.25, "supMaxVio": 0.25})
         meta = json.load(open(os.path.join(self.dir, "meta.json")))
         self.assertEqual((meta["name"], meta["status"], meta["source"], meta["framework"]), ("hand", "completed", "external", "pytorch"))
         cfg = json.load(open(os.path.join(self.dir, "config.json")))

@@ -22,6 +22,9 @@ export class ExternalRunWriter {
   private loads: LoadsAppender;
   private stepsFd: number;
   private lastStep = 0;
+  private vioSum = 0;
+  private vioMax = -Infinity;
+  private vioN = 0;
   readonly ideal: number;
 
   constructor(
@@ -61,7 +64,11 @@ export class ExternalRunWriter {
     }
     this.loads.append(step, loadsLE);
     const mean = maxVioL.reduce((a, b) => a + b, 0) / L;
-    writeSync(this.stepsFd, JSON.stringify({ step, maxVio: mean, maxVioL }) + '\n');
+    // running AvgMaxVio / SupMaxVio on every line: the runs list and getRun read only the last one
+    this.vioSum += mean;
+    this.vioMax = Math.max(this.vioMax, mean);
+    this.vioN++;
+    writeSync(this.stepsFd, JSON.stringify({ step, maxVio: mean, avgMaxVio: this.vioSum / this.vioN, supMaxVio: this.vioMax, maxVioL }) + '\n');
     this.lastStep = step;
   }
 
