@@ -10,6 +10,7 @@ const SECTIONS: Record<string, () => Promise<{ default: BenchModule }>> = {
   routing: () => import('./routing'),
   training: () => import('./training'),
   store: () => import('./store'),
+  external: () => import('./external-run'),
   native: () => import('./native'),
   torch: () => import('./torch-pairs'),
   ui: () => import('./ui'),
