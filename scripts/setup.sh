@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# One-time set-up of a fresh machine: Debian's Chromium for the browser tests (when missing) and npm ci.
-# Electron's binary download is skipped: it cannot download on offline machines, and nothing here needs it
-# (the app also runs headless as `loadscope serve`). Unset ELECTRON_SKIP_BINARY_DOWNLOAD to get the window.
+# One-time set-up of a fresh machine: Debian's Chromium and OpenBLAS (when missing), npm ci, then Electron's
+# binary. npm ci itself skips the binary so that it succeeds offline; Electron's own installer runs after it
+# and, where it cannot download (offline, CI), prints one line and set-up still succeeds (`npm start` then
+# serves the app to a browser). ELECTRON_SKIP_BINARY_DOWNLOAD=1 skips that step too.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -33,5 +34,8 @@ fi
 
 if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   echo "setup: npm ci"
-  ELECTRON_SKIP_BINARY_DOWNLOAD="${ELECTRON_SKIP_BINARY_DOWNLOAD:-1}" npm ci --no-audit --no-fund
+  ELECTRON_SKIP_BINARY_DOWNLOAD=1 npm ci --no-audit --no-fund
+fi
+if [ "${ELECTRON_SKIP_BINARY_DOWNLOAD:-0}" != "1" ]; then
+  node scripts/electron-binary.mjs --install
 fi
