@@ -118,7 +118,8 @@ const command: Command = async (argv) => {
   const reader = await services.store.open(runId);
   const summary: RunSummary | null = reader.meta.summary;
   const checkpoints = reader.listCheckpoints().map((c) => c.step);
-  const failure = reader.meta.failure;
+  // the service knows the reason even when a full disk kept it out of meta.json
+  const failure = status === 'failed' ? (services.training.failureOf(runId) ?? reader.meta.failure) : reader.meta.failure;
   reader.close();
   if (json) process.stdout.write(JSON.stringify({ type: 'summary', runId, runDir, status, ...(summary ?? {}), ...(failure ? { failure } : {}) }) + '\n');
   else if (summary) console.error(`loadscope: ${status}: ${summary.steps} steps, loss ${summary.finalLoss.toFixed(4)}, AvgMaxVio ${summary.avgMaxVio.toFixed(3)}, SupMaxVio ${summary.supMaxVio.toFixed(3)}, ${Math.round(summary.tokensPerSecMedian)} tokens/s (${summary.backend})`);

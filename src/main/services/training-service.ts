@@ -8,7 +8,7 @@ import type { RunStatus } from '../../shared/reports';
 import type { WorkerReport } from '../../shared/worker-protocol';
 import { engineWorkerEntry, type WorkerEntry } from '../engine/worker-path';
 import type { RunStoreApi } from '../store/types';
-import { conflict, invalid, messageOf, notFound, ServiceError } from './errors';
+import { conflict, invalid, messageOf, notFound, ServiceError, storeFailure } from './errors';
 import { RunFrames } from './run-frames';
 import { RunSession } from './run-session';
 import { WorkerHost } from './worker-host';
@@ -42,6 +42,8 @@ export class TrainingService {
   private readonly queue: RunSession[] = [];
   private sharedHost: WorkerHost | null = null;
   private disposed = false;
+  /** why each ended run failed (also when meta.json could not take the reason) */
+  private readonly failures = new Map<string, string | null>();
 
   constructor(private readonly opts: TrainingServiceOptions) {}
 
@@ -123,6 +125,11 @@ export class TrainingService {
     return this.runs.get(runId)?.done ?? Promise.resolve(null);
   }
 
+  /** The failure reason of a run that ended in this service (null: none, or not ended here). */
+  failureOf(runId: string): string | null {
+    return this.failures.get(runId) ?? null;
+  }
+
   statusOf(runId: string): RunStatus | null {
     return this.runs.get(runId)?.status ?? null;
   }
@@ -202,7 +209,13 @@ export class TrainingService {
   private onReport(host: WorkerHost, msg: WorkerReport): void {
     const run = this.runs.get(msg.runId);
     if (!run || run.host !== host) return;
-    const onError = (err: unknown) => this.log('warn', `run ${run.runId}: store write failed: ${messageOf(err)}`);
+    // a checkpoint that could not be written fails the run: nothing may report a save that did not happen
+    const onError = (err: unknown) => {
+      const reason = storeFailure(err, msg.type === 'checkpoint' ? `the checkpoint of step ${msg.checkpoint.step}` : 'the run');
+      run.storeFailure ??= reason;
+      this.log('warn', `run ${run.runId}: ${reason}`);
+      void this.end(run, 'failed', reason);
+    };
     try {
       switch (msg.type) {
         case 'ready':
@@ -246,7 +259,9 @@ export class TrainingService {
       }
     } catch (err) {
       // a store failure must not take the service down: the run fails with the reason
-      void this.end(run, 'failed', `could not record the run: ${messageOf(err)}`);
+      const reason = storeFailure(err, msg.type === 'step' ? `step ${msg.report.step}` : `the ${msg.type} report`);
+      run.storeFailure ??= reason;
+      void this.end(run, 'failed', reason);
       return;
     }
     this.opts.onReport?.(msg);
@@ -273,13 +288,34 @@ export class TrainingService {
     run.ending = true;
     run.frames.flush();
     await run.settled();
+    // a write that failed while the run was ending (its last checkpoint) turns any end into 'failed'
+    if (run.storeFailure) {
+      status = 'failed';
+      failure = run.storeFailure;
+    }
     const summary = run.summary();
     try {
       run.writer.setStatus(status, { ...(run.backend ? { backend: run.backend } : {}), ...(failure ? { failure } : {}), ...(summary ? { summary } : {}) });
+    } catch (err) {
+      status = 'failed';
+      failure = `${failure ? `${failure}; ` : ''}${storeFailure(err, 'meta.json')}`;
+      this.log('warn', `run ${run.runId}: ${failure}`);
+    }
+    try {
       await run.writer.close();
     } catch (err) {
+      if (status !== 'failed') {
+        status = 'failed';
+        failure = storeFailure(err, 'the run files at close');
+        try {
+          run.writer.setStatus('failed', { failure });
+        } catch {
+          // meta.json cannot be written either: the failure is still reported below
+        }
+      }
       this.log('warn', `run ${run.runId}: could not close its folder: ${messageOf(err)}`);
     }
+    this.failures.set(run.runId, failure ?? null);
     const host = run.host;
     host?.runIds.delete(run.runId);
     if (host && !host.shared) void host.terminate();
