@@ -142,9 +142,12 @@ async function startResume(services: Services, runId: string, v: Record<string, 
     throw new CliError(`--resume: no run folder at ${resolve(v.resume as string)}`);
   });
   const steps = reader.listCheckpoints().map((c) => c.step);
+  const committed = reader.lastStep;
   reader.close();
-  if (steps.length === 0) throw new CliError(`--resume: run ${runId} has no checkpoint to continue from`);
-  let step = Math.max(...steps);
+  // the newest checkpoint whose step is committed in steps.jsonl (a torn last line uncommits a step);
+  // none at all (killed before its first checkpoint): start over from step 0
+  const usable = steps.filter((s) => s <= committed);
+  let step = usable.length ? Math.max(...usable) : 0;
   if (v.checkpoint !== undefined) {
     step = Number(v.checkpoint);
     if (!steps.includes(step)) throw new CliError(`--checkpoint: run ${runId} has checkpoints at steps ${steps.join(', ')}, not "${v.checkpoint as string}"`);

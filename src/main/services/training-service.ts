@@ -68,14 +68,16 @@ export class TrainingService {
     this.assertOpen();
     if (this.runs.has(runId)) throw conflict(`run ${runId} is already ${this.runs.get(runId)!.status}`);
     const { config, checkpoint } = await loadCheckpoint(this.opts.store, runId, step, steps);
-    const writer = await this.opts.store.openWriter(runId, { truncateAfterStep: step, totalSteps: config.steps });
-    return this.enqueue(new RunSession(runId, config, writer, this.framesFor(runId, config), checkpoint));
+    // no checkpoint (step 0): everything recorded moves to backup/ and the run trains from scratch
+    const writer = await this.opts.store.openWriter(runId, { truncateAfterStep: checkpoint ? step : -1, totalSteps: config.steps });
+    return this.enqueue(new RunSession(runId, config, writer, this.framesFor(runId, config), checkpoint ?? undefined));
   }
 
   /** A new run that starts from a checkpoint of another one. */
   async branch(runId: string, step: number, name?: string, steps?: number): Promise<{ runId: string }> {
     this.assertOpen();
     const { config, checkpoint, parentName } = await loadCheckpoint(this.opts.store, runId, step, steps);
+    if (!checkpoint) throw notFound(`run ${runId} has no checkpoint at step ${step} to branch from`);
     const writer = await this.opts.store.create(config, { name: name ?? `${parentName} from step ${step}`, parent: { runId, step } });
     return this.enqueue(new RunSession(writer.runId, config, writer, this.framesFor(writer.runId, config), checkpoint));
   }
