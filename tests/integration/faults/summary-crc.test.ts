@@ -38,7 +38,7 @@ describe('5 summary CRC', () => {
 
     const reader = await store.open(runId);
     try {
-      const E = reader.experts;
+      const E = reader.config.model.experts;
       const perStep = reader.heatmap(0, { maxColumns: 1000 });
       expect(perStep.stepStarts.length).toBe(32);
       const two = reader.heatmap(0, { maxColumns: 2 }); // two 16-step columns: read from loads.sum16.bin
