@@ -8,6 +8,7 @@ import type { RunStatus } from '../../shared/reports';
 import type { WorkerReport } from '../../shared/worker-protocol';
 import { engineWorkerEntry, type WorkerEntry } from '../engine/worker-path';
 import type { RunStoreApi } from '../store/types';
+import { memoryProblem } from '../engine/memory-estimate';
 import { conflict, invalid, messageOf, notFound, ServiceError, storeFailure } from './errors';
 import { RunFrames } from './run-frames';
 import { RunSession } from './run-session';
@@ -37,6 +38,13 @@ export interface TrainingServiceOptions {
 
 export { INTERRUPTED_MESSAGE };
 
+/** Refuse, before any folder is made or worker started, a model the backend cannot hold. */
+function assertFits(config: RunConfig): void {
+  const backend = usesNativeBackend(config) ? 'tensorflow' : config.backend === 'cpu' ? 'cpu' : 'wasm';
+  const problem = memoryProblem(config.model, { dense: config.dispatch === 'dense', backend });
+  if (problem) throw invalid(problem, [{ path: config.preset === 'custom' ? 'model' : 'preset', message: problem }]);
+}
+
 export class TrainingService {
   private readonly runs = new Map<string, RunSession>();
   private readonly queue: RunSession[] = [];
@@ -59,6 +67,7 @@ export class TrainingService {
     const data = resolved.config.data;
     if (data.kind === 'file' && !existsSync(data.path)) throw invalid(`data file not found: ${data.path}`, [{ path: 'data.path', message: `file not found: ${data.path}` }]);
     const name = (input as { name?: string } | null)?.name;
+    assertFits(resolved.config);
     const writer = await this.opts.store.create(resolved.config, name ? { name } : undefined);
     return this.enqueue(new RunSession(writer.runId, resolved.config, writer, this.framesFor(writer.runId, resolved.config)));
   }
@@ -68,6 +77,7 @@ export class TrainingService {
     this.assertOpen();
     if (this.runs.has(runId)) throw conflict(`run ${runId} is already ${this.runs.get(runId)!.status}`);
     const { config, checkpoint } = await loadCheckpoint(this.opts.store, runId, step, steps);
+    assertFits(config);
     // no checkpoint (step 0): everything recorded moves to backup/ and the run trains from scratch
     const writer = await this.opts.store.openWriter(runId, { truncateAfterStep: checkpoint ? step : -1, totalSteps: config.steps });
     return this.enqueue(new RunSession(runId, config, writer, this.framesFor(runId, config), checkpoint ?? undefined));
@@ -78,6 +88,7 @@ export class TrainingService {
     this.assertOpen();
     const { config, checkpoint, parentName } = await loadCheckpoint(this.opts.store, runId, step, steps);
     if (!checkpoint) throw notFound(`run ${runId} has no checkpoint at step ${step} to branch from`);
+    assertFits(config);
     const writer = await this.opts.store.create(config, { name: name ?? `${parentName} from step ${step}`, parent: { runId, step } });
     return this.enqueue(new RunSession(writer.runId, config, writer, this.framesFor(writer.runId, config), checkpoint));
   }
