@@ -71,6 +71,8 @@ export interface RunListItem {
   queuePosition?: number;
   /** the run opened read-only because something was damaged */
   warnings: string[];
+  /** written by another trainer (docs/trainers.md): read-only, no pause / stop / checkpoint */
+  source?: 'external';
 }
 
 export interface CheckpointInfo {
@@ -133,6 +135,8 @@ export interface RunDetail extends RunListItem {
   readOnly: boolean;
   /** a branch: the run and step it started from */
   parent?: { runId: string; step: number } | null;
+  /** external runs: the trainer's framework, the config fields it did not declare (show as unknown) */
+  external?: { framework: string; unknown: string[]; tokensPerStep: number | null; loadsCounted: 'before-drop' | 'after-drop' | null };
 }
 
 export interface CommandResponses {
@@ -179,7 +183,7 @@ export interface EventPayloads {
     step: number;
     totalSteps: number;
     /** scalar points of every step since the previous frame (none skipped) */
-    points: Array<Pick<StepReport, 'step' | 'loss' | 'maxVio' | 'avgMaxVio' | 'supMaxVio' | 'tokensPerSec' | 'lr' | 'dropped' | FramedBalance>>;
+    points: Array<Pick<StepReport, 'step' | 'loss' | 'maxVio' | 'avgMaxVio' | 'supMaxVio' | 'tokensPerSec' | 'lr' | 'dropped'> & Partial<Pick<StepReport, FramedBalance>>>;
     /** the latest step's loads, layer-major, as plain numbers */
     loadsLE: number[];
     /** the latest step's mean gate score per (layer, expert) */

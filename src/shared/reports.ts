@@ -53,8 +53,11 @@ export interface BalanceStep {
   gateMassLE: number[];
 }
 
-/** One training step. Loads are counts of (token, slot) assignments, layer-major: loadsLE[l*E + e]. */
-export interface StepReport extends BalanceStep {
+/**
+ * One training step. Loads are counts of (token, slot) assignments, layer-major: loadsLE[l*E + e]. The engine
+ * always fills the balance figures; they are optional for steps read from other trainers' runs.
+ */
+export interface StepReport extends Partial<BalanceStep> {
   step: number;
   loss: number;
   /** auxiliary losses (aux, seq-aux, z) summed, already inside loss */

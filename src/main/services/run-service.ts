@@ -34,13 +34,29 @@ export class RunService {
       // a run still training has no stored summary yet: its figures so far come from the training service
       const s = (this.isActive(runId) ? this.live.liveSummaryOf(runId) : null) ?? r.meta.summary;
       const queuePosition = this.live.queuePositionOf(runId);
+      const ext = r.external;
+      // no summary (an external trainer's run): the last line's running AvgMaxVio / SupMaxVio when it logs
+      // them (no parse of a long steps.jsonl), else computed from every line's maxVio; the last eval's perplexity
+      const fin = (x: unknown) => (typeof x === 'number' && Number.isFinite(x) ? x : null);
+      const last = s ? null : r.lastRecords();
+      let avg = fin(last?.step?.avgMaxVio);
+      let sup = fin(last?.step?.supMaxVio);
+      if (last?.step && (avg === null || sup === null)) {
+        const t = r.scalars({ fromStep: r.lastStep, maxPoints: 2 });
+        avg ??= fin(t.avgMaxVio.at(-1));
+        sup ??= fin(t.supMaxVio.at(-1));
+      }
+      const dropRate = s ? s.dropRate : fin(last?.step?.avgDropRate);
+      const demandAvgMaxVio = s ? s.demandAvgMaxVio : fin(last?.step?.demandAvgMaxVio);
+      const trainMs = s ? s.trainMs : fin(last?.step?.elapsedMs);
       return {
         ...item,
         steps: r.lastStep,
         totalSteps: r.config.steps,
-        avgMaxVio: s?.avgMaxVio ?? null,
-        supMaxVio: s?.supMaxVio ?? null,
-        perplexity: s?.finalValPerplexity ?? null,
+        avgMaxVio: s ? (s.avgMaxVio ?? null) : avg,
+        supMaxVio: s ? (s.supMaxVio ?? null) : sup,
+        perplexity: s ? (s.finalValPerplexity ?? null) : fin(last?.eval?.valPerplexity),
+        ...(ext ? { source: 'external' as const, external: ext } : {}),
         warnings: r.warnings,
         config: r.config,
         backend: r.meta.backend,
@@ -49,9 +65,9 @@ export class RunService {
         readOnly: r.readOnly,
         parent: r.meta.parent,
         ...(queuePosition === null ? {} : { queuePosition }),
-        ...(s?.dropRate === undefined ? {} : { dropRate: s.dropRate }),
-        ...(s?.demandAvgMaxVio === undefined ? {} : { demandAvgMaxVio: s.demandAvgMaxVio }),
-        ...(s?.trainMs === undefined ? {} : { trainMs: s.trainMs }),
+        ...(dropRate === undefined || dropRate === null ? {} : { dropRate }),
+        ...(demandAvgMaxVio === undefined || demandAvgMaxVio === null ? {} : { demandAvgMaxVio }),
+        ...(trainMs === undefined || trainMs === null ? {} : { trainMs }),
       };
     });
   }

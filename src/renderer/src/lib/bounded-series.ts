@@ -4,7 +4,7 @@
 export const SCALAR_COLUMNS = ['loss', 'maxVio', 'avgMaxVio', 'supMaxVio', 'tokensPerSec', 'dropRate', 'avgDropRate', 'demandMaxVio', 'demandAvgMaxVio', 'entropy', 'cv', 'idle', 'dead', 'elapsedMs'] as const;
 export type ScalarColumn = (typeof SCALAR_COLUMNS)[number];
 /** the balance columns are absent (NaN) for runs recorded before them */
-export type ScalarPoint = { step: number } & Record<ScalarColumn, number>;
+export type ScalarPoint = { step: number } & Partial<Record<ScalarColumn, number | null>>;
 
 export class BoundedSeries {
   steps: number[] = [];
