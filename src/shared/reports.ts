@@ -114,7 +114,7 @@ export interface RunSummary {
   avgMaxVio: number;
   supMaxVio: number;
   finalValPerplexity?: number;
-  /** wall time from launch (not from queueing) to the end, pauses included */
+  /** wall time from launch (not from queueing) to the end, pauses included; a resume starts it again */
   wallMs: number;
   /** training time: the sum of this run's step times (no queue, no pause); absent in runs written before it */
   trainMs?: number;
