@@ -52,5 +52,19 @@ describe('train --strategy capacity --set capacityFactor=1 (issue 13)', () => {
     // training time is the sum of the step times; wall time is at least that
     expect(summary.trainMs as number).toBeCloseTo(timeSum, 3);
     expect(summary.wallMs as number).toBeGreaterThanOrEqual(timeSum);
+
+    // runs show: the same summary and the configuration, as JSON and as text; runs list flags the drops
+    const runsCli = (...a: string[]) => spawnSync(process.execPath, [bin, 'runs', ...a, '--runs', tmp.dir], { cwd: root, env, encoding: 'utf8', timeout: 60_000 });
+    const shown = JSON.parse(runsCli('show', summary.runId as string, '--json').stdout) as { summary: Record<string, number>; config: { strategy: string; strategyOptions: Record<string, number>; data: { kind: string } } };
+    expect(shown.summary.dropRate).toBe(summary.dropRate);
+    expect(shown.summary.demandAvgMaxVio).toBe(summary.demandAvgMaxVio);
+    expect(shown.config).toMatchObject({ strategy: 'capacity', strategyOptions: { capacityFactor: 1 }, data: { kind: 'corpus' } });
+    const text = runsCli('show', summary.runId as string).stdout;
+    expect(text).toMatch(/DROPS TOKENS \d+\.\d%/);
+    expect(text).toMatch(/strategy\s+capacity \(capacityFactor=1, dropPolicy=probs\)/);
+    expect(text).toMatch(/preset\s+tiny: 2 layers × 8 experts, top-2/);
+    expect(text).toMatch(/data\s+built-in text corpus/);
+    expect(text).toMatch(/seed\s+1/);
+    expect(runsCli('list').stdout).toMatch(new RegExp(`${summary.runId as string}.*\\d+\\.\\d%!`));
   }, 300_000);
 });

@@ -104,9 +104,9 @@ async function list(store: RunStore, json: boolean): Promise<number> {
     console.log(`no runs in ${store.root}`);
     return 0;
   }
-  const rows = [['RUN', 'NAME', 'STATUS', 'STRATEGY', 'PRESET', 'STEPS', 'AvgMaxVio', 'SupMaxVio', 'PPL', 'TAGS']];
+  const rows = [['RUN', 'NAME', 'STATUS', 'STRATEGY', 'PRESET', 'STEPS', 'AvgMaxVio', 'SupMaxVio', 'PPL', 'DROP', 'DEMANDED', 'TIME', 'TAGS']];
   for (const i of items) {
-    rows.push([i.runId + (i.warnings.length ? ' !' : ''), i.name, i.status, i.strategy, i.preset, `${i.steps}/${i.totalSteps}`, fmt(i.avgMaxVio), fmt(i.supMaxVio), fmt(i.perplexity, 2), i.tags.join(',')]);
+    rows.push([i.runId + (i.warnings.length ? ' !' : ''), i.name, i.status, i.strategy, i.preset, `${i.steps}/${i.totalSteps}`, fmt(i.avgMaxVio), fmt(i.supMaxVio), fmt(i.perplexity, 2), dropCell(i.dropRate), fmt(i.demandAvgMaxVio ?? null), i.trainMs == null ? '-' : `${(i.trainMs / 1000).toFixed(1)}s`, i.tags.join(',')]);
   }
   const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => r[c]!.length)));
   for (const r of rows) console.log(r.map((cell, c) => cell.padEnd(widths[c]!)).join('  ').trimEnd());
@@ -149,6 +149,12 @@ async function show(store: RunStore, runId: string, json: boolean): Promise<numb
   } finally {
     r.close();
   }
+}
+
+/** Drop rate for the runs table; a run that drops tokens says so (its routed MaxVio leaves the drops out). */
+function dropCell(rate: number | null | undefined): string {
+  if (rate === null || rate === undefined) return '-';
+  return rate > 0 ? `${(100 * rate).toFixed(1)}%!` : '0%';
 }
 
 /** The end-of-run figures, drops called out: a capacity run's routed MaxVio alone reads as perfect balance. */
