@@ -1,5 +1,5 @@
 // Training text sources: the synthetic language, the built-in corpus, or a user's UTF-8 file, as bytes.
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readFileSync, readSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { brotliDecompressSync } from 'node:zlib';
@@ -54,19 +54,62 @@ function corpusBytes(): Uint8Array {
   return corpusCache;
 }
 
-function fileBytes(path: string): Uint8Array {
+/**
+ * Checks UTF-8 a chunk at a time: decoding a whole file into one string fails past V8's string-length
+ * limit (~512 MB) and would call a valid large file invalid. A streaming decoder carries a character
+ * split across two chunks over to the next one.
+ */
+export class Utf8Checker {
+  private readonly decoder = new TextDecoder('utf-8', { fatal: true });
+  /** false once a chunk holds invalid UTF-8 */
+  ok = true;
+
+  push(chunk: Uint8Array): void {
+    if (!this.ok) return;
+    try {
+      this.decoder.decode(chunk, { stream: true });
+    } catch {
+      this.ok = false;
+    }
+  }
+
+  /** The end of the input: a character cut off at the end makes it invalid. */
+  end(): boolean {
+    if (this.ok) {
+      try {
+        this.decoder.decode();
+      } catch {
+        this.ok = false;
+      }
+    }
+    return this.ok;
+  }
+}
+
+/** A user's text file: read in chunks (no 2 GiB readFile limit), checked for NUL bytes and UTF-8 as it goes. */
+export function fileBytes(path: string, chunkBytes = 16 << 20): Uint8Array {
   if (!existsSync(path)) throw new DataError(`data file not found: ${path}`);
   const st = statSync(path);
   if (!st.isFile()) throw new DataError(`data path is not a file: ${path}`);
   if (st.size === 0) throw new DataError(`data file is empty: ${path}`);
-  const buf = readFileSync(path);
-  if (buf.includes(0)) throw new DataError(`data file looks binary (it contains NUL bytes), expected UTF-8 text: ${path}`);
+  const out = new Uint8Array(st.size);
+  const check = new Utf8Checker();
+  const fd = openSync(path, 'r');
+  let got = 0;
   try {
-    new TextDecoder('utf-8', { fatal: true }).decode(buf);
-  } catch {
-    throw new DataError(`data file is not valid UTF-8 text: ${path}`);
+    while (got < out.length) {
+      const n = readSync(fd, out, got, Math.min(chunkBytes, out.length - got), got);
+      if (n === 0) break;
+      const chunk = out.subarray(got, got + n);
+      if (chunk.includes(0)) throw new DataError(`data file looks binary (it contains NUL bytes), expected UTF-8 text: ${path}`);
+      check.push(chunk);
+      got += n;
+    }
+  } finally {
+    closeSync(fd);
   }
-  return new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength);
+  if (!check.end()) throw new DataError(`data file is not valid UTF-8 text: ${path}`);
+  return got === out.length ? out : out.subarray(0, got);
 }
 
 export function loadText(source: DataSource): TextData {
