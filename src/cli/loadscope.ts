@@ -21,6 +21,7 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<{ default:
   train: { summary: 'train a small MoE model headless (progress bar or --json)', load: () => import('./commands/train') },
   route: { summary: 'route one batch (or a sequence) of gate scores from .npy/JSON with a strategy', load: () => import('./commands/route') },
   runs: { summary: 'list, show, export, rename or delete saved runs', load: () => import('./commands/runs') },
+  import: { summary: 'import loads logged elsewhere (Megatron router trace, .npy, .csv) as a run', load: () => import('./commands/import') },
   serve: { summary: 'serve the app to a browser (same services, WebSocket transport)', load: () => import('./commands/serve') },
   bench: { summary: 'run the benchmarks (same as npm run bench)', load: () => import('./commands/bench') },
 };

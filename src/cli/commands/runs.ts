@@ -7,6 +7,7 @@ import { ServiceError } from '../../main/services/errors';
 import type { RunReaderImpl } from '../../main/store/run-reader';
 import { CliError, isFsError, type Command } from '../cli-util';
 import { checkRunsFolder } from '../runs-folder';
+import { nativeKernelsMissing } from '../../shared/native-status';
 
 const USAGE = `usage: loadscope runs <list|show|export|rename|delete> [options]
 
@@ -133,6 +134,7 @@ async function show(store: RunStore, runId: string, json: boolean): Promise<numb
       `  steps       ${r.lastStep} / ${c.steps}`,
       `  last step   loss ${fmt(s.loss.at(-1) ?? null)}  MaxVio ${fmt(s.maxVio.at(-1) ?? null)}  AvgMaxVio ${fmt(s.avgMaxVio.at(-1) ?? null)}  SupMaxVio ${fmt(s.supMaxVio.at(-1) ?? null)}`,
       `  backend     ${m.backend ? `${m.backend.name} (${m.backend.device})` : '-'}`,
+      ...(nativeKernelsMissing(m.backend) ? [`  native      ${nativeKernelsMissing(m.backend)}`] : []),
       `  tags        ${m.tags.join(', ') || '-'}`,
       `  parent      ${m.parent ? `${m.parent.runId} at step ${m.parent.step}` : '-'}`,
       `  checkpoints ${checkpoints.map((k) => `${k.step} (${k.reason})`).join(', ') || '-'}`,

@@ -99,6 +99,7 @@ export class RunStore implements RunStoreApi {
   private async openLocked(dir: string, runId: string, opts: { truncateAfterStep?: number; totalSteps?: number }): Promise<RunWriter> {
     const issues: string[] = [];
     const m = readMeta(dir, runId, issues);
+    if (m.meta.source === 'external') throw new ServiceError('read-only', `run ${runId} was written by an external trainer; Loadscope cannot continue it`);
     const c = readConfig(dir, issues);
     if (!m.ok || !c.ok) throw new ServiceError('read-only', `run ${runId} cannot be continued: ${issues.join('; ')}`);
     cutAfter(dir, opts.truncateAfterStep);
@@ -151,12 +152,13 @@ export class RunStore implements RunStoreApi {
         avg ??= num(s.avgMaxVio.at(-1));
         sup ??= num(s.supMaxVio.at(-1));
       }
+      const ext = r.external;
       return {
         runId,
         name: r.meta.name,
         status: r.meta.status,
-        strategy: r.config.strategy,
-        preset: r.config.preset,
+        strategy: ext ? (ext.unknown.includes('strategy') ? 'unknown' : r.config.strategy) : r.config.strategy,
+        preset: ext ? `external · ${ext.framework}` : r.config.preset,
         tags: r.meta.tags,
         createdAt: r.meta.createdAt,
         steps: r.lastStep,
@@ -165,6 +167,7 @@ export class RunStore implements RunStoreApi {
         supMaxVio: sup,
         perplexity: num(lastEval?.valPerplexity),
         warnings: r.warnings,
+        ...(ext ? { source: 'external' as const } : {}),
       };
     } finally {
       r.close();
@@ -208,7 +211,8 @@ export class RunStore implements RunStoreApi {
       if (writerAlive(dir) || openWritersHere.has(dir)) continue;
       const issues: string[] = [];
       const m = readMeta(dir, item.runId, issues);
-      if (!m.ok) continue;
+      // an external trainer owns its run: never marked failed or touched, whether or not it still writes
+      if (!m.ok || m.meta.source === 'external') continue;
       writeMeta(dir, { ...m.meta, status: 'failed', failure: 'the training process ended without closing the run (crash or kill); resume from its last checkpoint' });
       rmSync(join(dir, FILES.lock), { force: true });
       marked.push(item.runId);

