@@ -59,6 +59,19 @@ describe('external runs', () => {
     expect(detail.external?.unknown).toContain('strategy');
   });
 
+  it('top tokens may be strings (BPE pieces): the inspector gets them, the CSV export quotes them', async () => {
+    const dir = bigExternal('bpe');
+    const tokens = Array.from({ length: 100 }, () => Array.from({ length: 300 }, () => [] as Array<[string, number]>));
+    tokens[0]![7] = [['▁the', 12], ['a "quote"', 3]];
+    writeFileSync(join(dir, 'top-tokens.jsonl'), JSON.stringify({ step: 3, tokens }) + '\n');
+    const r = (await new RunStore(root).open('bpe')) as RunReaderImpl;
+    expect(r.expert(0, 7, 10).topTokens).toEqual([['▁the', 12], ['a "quote"', 3]]);
+    const csv = r.exportSeries('top-tokens', 'csv').content.split('\n');
+    expect(csv).toContain('3,0,7,0,"▁the",12');
+    expect(csv).toContain('3,0,7,1,"a ""quote""",3');
+    r.close();
+  });
+
   it('too many layers is damage with a clear message, not a crash', async () => {
     const dir = join(root, 'huge');
     mkdirSync(dir);
