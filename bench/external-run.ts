@@ -63,7 +63,7 @@ const bench: BenchModule = async (ctx) => {
       {
         title: `External run opened in the run view (${steps} steps × ${LAYERS} layers × ${EXPERTS} experts, Python writer)`,
         columns: ['request', 'ms'],
-        rows: [...timed, ['run view, first open', firstMs], ['run view, second open', openMs], [`target < ${TARGET_MS} ms (second open)`, openMs < TARGET_MS ? 'met' : 'MISSED']],
+        rows: [...timed, ['run view, first open', firstMs], ['run view, second open', openMs], [`target < ${TARGET_MS} ms (first open)`, firstMs < TARGET_MS ? 'met' : 'MISSED']],
         notes: [
           `${Number.isNaN(writeMs) ? 'reused; ' : `written in ${(writeMs / 1000).toFixed(1)} s `}by ${py} (loads.bin ${(loadsBytes / 2 ** 30).toFixed(2)} GiB, summaries written by the writer)`,
           'one process, requests in sequence, as the view sends them on opening; load average ' + loadavg()[0]!.toFixed(1) + ` on ${cpus().length} cores`,
