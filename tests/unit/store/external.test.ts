@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { RunStore } from '../../../src/main/store/run-store';
 import { RunService } from '../../../src/main/services/run-service';
+import { recoverInterrupted } from '../../../src/main/services/run-origins';
 import { ExternalRunWriter } from '../../../src/main/store/external-writer';
 import type { RunReaderImpl } from '../../../src/main/store/run-reader';
 import { tempRoot } from './helpers';
@@ -92,7 +93,10 @@ describe('external runs', () => {
     writeFileSync(join(dir, 'writer.lock'), JSON.stringify({ pid: child.pid, host: hostname(), startedAt: '' }));
     const before = snapshot(dir);
     const store = new RunStore(root);
+    const logs: string[] = [];
+    const recover = () => recoverInterrupted(store, () => false, () => {}, (_l, m) => logs.push(m));
     expect(await store.markCrashedRuns()).toEqual([]);
+    expect(await recover()).toEqual([]);
     const item = (await store.list()).find((i) => i.runId === 'live')!;
     expect(item.status).toBe('running');
     await expect(store.openWriter('live')).rejects.toThrow(/being written/);
@@ -102,6 +106,8 @@ describe('external runs', () => {
     await new Promise((res) => child!.once('exit', res));
     child = null;
     expect(await store.markCrashedRuns()).toEqual([]);
+    expect(await recover()).toEqual([]);
+    expect(logs).toEqual([]);
     const r = (await store.open('live')) as RunReaderImpl;
     expect(r.meta.status).toBe('stopped');
     expect(r.warnings).toContain('stopped writing: the trainer that wrote this run is gone (nothing was changed)');
