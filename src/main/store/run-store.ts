@@ -8,7 +8,7 @@ import type { RunListItem } from '../../shared/ipc-contract';
 import { ServiceError, conflict, invalid, notFound } from '../services/errors';
 import type { RunMeta, RunReader, RunStoreApi, RunWriter } from './types';
 import { DTYPE_FLOAT32, FILES, FORMAT_VERSION, idealLoadOf, isValidRunId } from './format';
-import { openWritersHere, writerAlive } from './fs-util';
+import { acquireLock, openWritersHere, releaseLock, writerAlive } from './fs-util';
 import { LoadsAppender } from './loads-writer';
 import { LoadsFile } from './loads-file';
 import { readConfig, readMeta, writeConfig, writeMeta } from './meta';
@@ -55,11 +55,19 @@ export class RunStore implements RunStoreApi {
       parent: opts.parent ?? null,
       formatVersion: FORMAT_VERSION,
     };
-    await writeConfig(dir, config);
-    writeMeta(dir, meta);
-    const { layers, experts } = config.model;
-    const loads = LoadsAppender.create(dir, { layers, experts, dtype: DTYPE_FLOAT32, idealLoad: idealLoadOf(config.model) });
-    return new RunWriterImpl(runId, dir, meta, config, loads, -1);
+    acquireLock(dir);
+    try {
+      await writeConfig(dir, config);
+      writeMeta(dir, meta);
+      const { layers, experts } = config.model;
+      const loads = LoadsAppender.create(dir, { layers, experts, dtype: DTYPE_FLOAT32, idealLoad: idealLoadOf(config.model) });
+      return new RunWriterImpl(runId, dir, meta, config, loads, -1);
+    } catch (err) {
+      // a new folder that could not be set up (disk full) is removed rather than left half-made
+      releaseLock(dir);
+      rmSync(dir, { recursive: true, force: true });
+      throw err;
+    }
   }
 
   private newFolder(config: RunConfig): { runId: string; dir: string } {
@@ -78,7 +86,17 @@ export class RunStore implements RunStoreApi {
 
   async openWriter(runId: string, opts: { truncateAfterStep?: number; totalSteps?: number } = {}): Promise<RunWriter> {
     const dir = this.dirOf(runId);
-    if (writerAlive(dir)) throw conflict(`run ${runId} is being written by another training`);
+    // the lock comes first (exclusive create): of concurrent resumes exactly one cuts and writes the folder
+    if (openWritersHere.has(dir) || !acquireLock(dir)) throw conflict(`run ${runId} is being written by another training`);
+    try {
+      return await this.openLocked(dir, runId, opts);
+    } catch (err) {
+      releaseLock(dir);
+      throw err;
+    }
+  }
+
+  private async openLocked(dir: string, runId: string, opts: { truncateAfterStep?: number; totalSteps?: number }): Promise<RunWriter> {
     const issues: string[] = [];
     const m = readMeta(dir, runId, issues);
     if (m.meta.source === 'external') throw new ServiceError('read-only', `run ${runId} was written by an external trainer; Loadscope cannot continue it`);
