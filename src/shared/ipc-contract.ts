@@ -155,7 +155,7 @@ export interface CommandResponses {
   getHeatmap: Heatmap;
   /** gateMassLE: mean gate score per (layer, expert), when that step is the run's latest and recorded it */
   getLoadsAt: { step: number; layers: number; experts: number; loadsLE: number[]; idealLoad: number; gateMassLE?: number[] };
-  getExpert: { steps: number[]; share: number[]; idealShare: number; overStreakMax: number; underStreakMax: number; topTokens: Array<[number, number]> };
+  getExpert: { steps: number[]; share: number[]; idealShare: number; overStreakMax: number; underStreakMax: number; topTokens: Array<[number | string, number]> };
   listCheckpoints: CheckpointInfo[];
   resumeFromCheckpoint: { runId: string };
   branchRun: { runId: string };
