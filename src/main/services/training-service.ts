@@ -8,7 +8,8 @@ import type { RunStatus } from '../../shared/reports';
 import type { WorkerReport } from '../../shared/worker-protocol';
 import { engineWorkerEntry, type WorkerEntry } from '../engine/worker-path';
 import type { RunStoreApi } from '../store/types';
-import { memoryProblem } from '../engine/memory-estimate';
+import { totalmem } from 'node:os';
+import { memoryProblem } from '../../shared/memory-estimate';
 import { conflict, invalid, messageOf, notFound, ServiceError, storeFailure } from './errors';
 import { RunFrames } from './run-frames';
 import { RunSession } from './run-session';
@@ -41,7 +42,7 @@ export { INTERRUPTED_MESSAGE };
 /** Refuse, before any folder is made or worker started, a model the backend cannot hold. */
 function assertFits(config: RunConfig): void {
   const backend = usesNativeBackend(config) ? 'tensorflow' : config.backend === 'cpu' ? 'cpu' : 'wasm';
-  const problem = memoryProblem(config.model, { dense: config.dispatch === 'dense', backend });
+  const problem = memoryProblem(config.model, { dense: config.dispatch === 'dense', backend, machineBytes: totalmem() });
   if (problem) throw invalid(problem, [{ path: config.preset === 'custom' ? 'model' : 'preset', message: problem }]);
 }
 

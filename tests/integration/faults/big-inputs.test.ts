@@ -6,7 +6,7 @@ import { freemem, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { Utf8Checker, fileBytes } from '../../../src/main/engine/data/sources';
-import { memoryProblem } from '../../../src/main/engine/memory-estimate';
+import { memoryProblem } from '../../../src/shared/memory-estimate';
 import { PRESETS } from '../../../src/shared/presets';
 import { cli, hasStack, lastLine } from './cli-helpers';
 
@@ -48,10 +48,10 @@ describe('8 big inputs', () => {
   }, 120_000);
 
   it('8 big inputs: models that cannot fit are refused with their size; tiny fits', () => {
-    expect(memoryProblem(PRESETS.tiny, { dense: false, backend: 'wasm' })).toBeNull();
-    expect(memoryProblem(PRESETS['paper-64e'], { dense: false, backend: 'wasm' })).toMatch(/748\.4 M parameters, about [\d.]+ GiB to train.*wasm backend can address at most 4 GiB/);
+    expect(memoryProblem(PRESETS.tiny, { dense: false, backend: 'wasm', machineBytes: 16 * 2 ** 30 })).toBeNull();
+    expect(memoryProblem(PRESETS['paper-64e'], { dense: false, backend: 'wasm', machineBytes: 16 * 2 ** 30 })).toMatch(/748\.4 M parameters, about [\d.]+ GiB to train.*wasm backend can address at most 4 GiB/);
     const huge = { ...PRESETS.tiny, ctx: 4096, dModel: 4096, heads: 64, layers: 48, experts: 256, topK: 16, expertHidden: 16384, batch: 1024 };
-    expect(memoryProblem(huge, { dense: true, backend: 'tensorflow' })).toMatch(/too large: one of its tensors would hold [\d.e+]+ values \(the limit is 2\^31\)/);
+    expect(memoryProblem(huge, { dense: true, backend: 'tensorflow', machineBytes: 16 * 2 ** 30 })).toMatch(/too large: one of its tensors would hold [\d.e+]+ values \(the limit is 2\^31\)/);
     const r = cli(['train', '--preset', 'paper-64e', '--steps', '2', '--out', join(dir, 'runs')]);
     expect(r.code).toBe(2);
     expect(hasStack(r.stderr)).toBe(false);

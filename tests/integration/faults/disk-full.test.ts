@@ -72,3 +72,36 @@ describe('1 disk full', () => {
     expect(await expectOnlyCompleteRecords(runs, runId)).toEqual(range(1, 20));
   }, 300_000);
 });
+
+describe('1 disk full (service)', () => {
+  it('1 disk full (service): the app/server shows the run failed with the reason, its lock is gone, resume and delete work once there is space', async () => {
+    const { composeServices } = await import('../../../src/main/services/compose');
+    const { setFaultBudget, writerAlive } = await import('../../../src/main/store/fs-util');
+    const { tinyConfig } = await import('../fixtures/service-helpers');
+    const runs = join(base, 'service');
+    const s = await composeServices({ runsDir: runs, log: () => undefined });
+    try {
+      // the injected disk takes the first checkpoint (~5.4 MB) and not the second
+      setFaultBudget(8e6);
+      const { runId } = await s.training.start(tinyConfig({ steps: 12, checkpointEvery: 4 }));
+      expect(await s.training.waitFor(runId)).toBe('failed');
+      const item = (await s.store.list()).find((r) => r.runId === runId)!;
+      expect(item.status).toBe('failed');
+      const reader = await s.store.open(runId);
+      expect(reader.meta.failure).toMatch(/^no space left on device \(while writing the checkpoint of step 8/);
+      reader.close();
+      expect(writerAlive(join(runs, runId))).toBe(false);
+      expect(allFiles(join(runs, runId)).filter((f) => f.includes('.tmp') || f === 'writer.lock')).toEqual([]);
+
+      setFaultBudget(null); // space is back
+      await s.training.resumeFromCheckpoint(runId, 4);
+      expect(await s.training.waitFor(runId)).toBe('completed');
+      expect(stepsOf(join(runs, runId))).toEqual(range(1, 12));
+      await s.store.delete(runId);
+      expect((await s.store.list()).map((r) => r.runId)).not.toContain(runId);
+    } finally {
+      setFaultBudget(null);
+      await s.dispose();
+    }
+  }, 200_000);
+});

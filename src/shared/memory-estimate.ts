@@ -1,7 +1,6 @@
 // A memory estimate of a model before it is built: a shape that cannot fit is refused with its size,
 // instead of failing deep inside a backend ("Invalid typed array length", "GatherV2 index …").
-import { totalmem } from 'node:os';
-import type { ModelShape } from '../../shared/presets';
+import type { ModelShape } from './presets';
 
 export interface MemoryEstimate {
   /** trainable parameters */
@@ -36,10 +35,10 @@ export function estimateMemory(m: ModelShape, dense: boolean): MemoryEstimate {
 }
 
 /** What the backend can address: wasm32 memory tops out at 4 GiB; the others share the machine's memory. */
-export function memoryLimitBytes(backend: 'tensorflow' | 'wasm' | 'cpu'): { bytes: number; why: string } {
-  const ram = Math.floor(totalmem() * 0.8);
+export function memoryLimitBytes(backend: 'tensorflow' | 'wasm' | 'cpu', machineBytes: number): { bytes: number; why: string } {
+  const ram = Math.floor(machineBytes * 0.8);
   if (backend === 'wasm') return { bytes: Math.min(4 * 2 ** 30, ram), why: 'the wasm backend can address at most 4 GiB' };
-  return { bytes: ram, why: `this machine has ${gib(totalmem())} of memory` };
+  return { bytes: ram, why: `this machine has ${gib(machineBytes)} of memory` };
 }
 
 export const gib = (bytes: number): string => `${(bytes / 2 ** 30).toFixed(1)} GiB`;
@@ -48,10 +47,10 @@ export const gib = (bytes: number): string => `${(bytes / 2 ** 30).toFixed(1)} G
  * null when the shape fits, else one line naming the size: tensors are indexed with int32, so no single
  * tensor may reach 2^31 elements, and state + activations must fit what the backend can address.
  */
-export function memoryProblem(m: ModelShape, opts: { dense: boolean; backend: 'tensorflow' | 'wasm' | 'cpu' }): string | null {
+export function memoryProblem(m: ModelShape, opts: { dense: boolean; backend: 'tensorflow' | 'wasm' | 'cpu'; machineBytes: number }): string | null {
   const e = estimateMemory(m, opts.dense);
   const total = e.stateBytes + e.activationBytes;
-  const limit = memoryLimitBytes(opts.backend);
+  const limit = memoryLimitBytes(opts.backend, opts.machineBytes);
   const what = `${(e.params / 1e6).toFixed(1)} M parameters, about ${gib(total)} to train (${gib(e.stateBytes)} weights, gradients and optimizer state + ${gib(e.activationBytes)} activations per step)`;
   if (e.largestTensor >= 2 ** 31 - 1) return `this model is too large: one of its tensors would hold ${e.largestTensor.toExponential(2)} values (the limit is 2^31); ${what}`;
   if (total > limit.bytes) return `this model does not fit: ${what}, but ${limit.why}; choose a smaller preset, batch or context`;
