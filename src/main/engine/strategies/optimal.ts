@@ -1,22 +1,34 @@
-// Strategy "optimal": the exact solution of each batch's routing problem (≤ k experts per token, ≤ C tokens per
-// expert, maximum total gate score), from the solver in ../solver/optimal. A reference point, not a causal router.
+// Strategy "optimal": the exact solution of each training batch's routing problem (≤ k experts per token, ≤ C tokens
+// per expert, maximum total gate score), from the solver in ../solver/optimal. A reference point, not a causal router.
 //
-// Shape legend: T tokens, E experts, K = top-k slots per token; scoresTE [T, E]; idxTK/keepTK [T*K].
+// Shape legend: T tokens, E experts, K = top-k slots per token; scoresTE [T, E]; idxTK/keepTK [T*K]; qE expert prices.
+// Validation is causal: it never solves its own batch (that would let routing see the whole batch, future tokens
+// included). It routes by top-k of s − q with q the exact dual prices of the last training batch's optimum
+// (../solver/duals), frozen like bip's and quantile's q, so validation numbers compare with the causal methods.
 import type { BalancingStrategy, LayerSpec, StrategyFactory } from './types';
-import { capacityOf, numberOption } from './common';
+import { capacityOf, numberOption, readState, topkWithOffset } from './common';
 import { solveOptimal } from '../solver/optimal';
+import { optimalPrices } from '../solver/duals';
+import { negate } from './dual';
 
 export function createOptimal(spec: LayerSpec, factor: number): BalancingStrategy {
+  let qE: Float32Array = new Float32Array(spec.experts);
   return {
     id: 'optimal',
     select(batch) {
+      if (!batch.training) return topkWithOffset(batch.scoresTE, negate(qE), spec.topK);
       const [T, E] = batch.scoresTE.shape;
       const C = batch.capacity ?? capacityOf(factor, spec.topK, T, E);
-      const sol = solveOptimal(batch.scoresTE.dataSync() as Float32Array, T, E, spec.topK, C);
+      const scores = batch.scoresTE.dataSync() as Float32Array;
+      const sol = solveOptimal(scores, T, E, spec.topK, C);
+      qE = Float32Array.from(optimalPrices(scores, T, E, spec.topK, C, sol.idxTK, sol.keepTK));
       return { idxTK: sol.idxTK, keepTK: sol.keepTK };
     },
-    getState: () => ({}),
-    setState: () => {},
+    getState: () => ({ q: Float32Array.from(qE) }),
+    setState(state) {
+      // checkpoints written before validation became causal carry no q: start from plain top-k
+      qE = readState(state, 'q', spec.experts) ?? new Float32Array(spec.experts);
+    },
     dispose: () => {},
   };
 }
