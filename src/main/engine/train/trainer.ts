@@ -17,6 +17,7 @@ import { exportCheckpoint, importCheckpoint } from './checkpoint';
 import { AdamW, learningRate } from './optimizer';
 import { objectiveRatio, topTokens } from './probes';
 import { VioTracker, maxVioOf } from './vio';
+import { layerCost, stepCost } from '../../../shared/cost-model';
 
 export interface StepOutcome {
   report: StepReport;
@@ -29,6 +30,9 @@ export interface StepOptions {
   topTokens?: boolean;
 }
 
+/** training steps averaged into the train loss an evaluation compares with */
+const TRAIN_LOSS_WINDOW = 20;
+
 export class Trainer {
   readonly model: MoEModel;
   readonly optimizer: AdamW;
@@ -40,6 +44,8 @@ export class Trainer {
   readonly vio = new VioTracker();
   /** wall time spent training, carried across resumes */
   elapsedMs = 0;
+  /** LM losses (aux excluded) of the last TRAIN_LOSS_WINDOW steps, for the train/validation gap */
+  private recentLm: number[] = [];
 
   constructor(
     readonly config: RunConfig,
@@ -93,6 +99,8 @@ export class Trainer {
     tf.dispose([value, ...gradList]);
     const t2 = performance.now();
     if (!Number.isFinite(loss)) throw new Error(`training diverged at step ${this.step + 1}: loss is ${loss} (try a lower lr)`);
+    this.recentLm.push(loss - auxLoss);
+    if (this.recentLm.length > TRAIN_LOSS_WINDOW) this.recentLm.shift();
 
     const tokens = B * S;
     const loadsLE = new Float32Array(L * E);
@@ -125,6 +133,8 @@ export class Trainer {
       timing: { forwardBackwardMs: t1 - t0, optimizerMs: t2 - t1, routingMs: ctx.routingMs + (t3 - t2), totalMs },
       elapsedMs: this.elapsedMs,
     };
+    const ep = c.expertParallel;
+    report.ep = stepCost(ctx.layers.map((r) => layerCost(ep, r.idxTK, r.keepTK, tokens, K, E, c.model.dModel)), ep.devices);
     if (opts.oracle) report.objectiveRatio = objectiveRatio(ctx.layers, tokens, E, K);
     const out: StepOutcome = { report };
     if (opts.topTokens) out.topTokens = { step: this.step, tokens: topTokens(ctx.layers, batch.inputs, E, K) };
@@ -145,7 +155,12 @@ export class Trainer {
     }
     const valLoss = lossSum / n;
     const valMaxVioL = globalLE.map((loadE) => maxVioOf(loadE, K, n * B * S));
-    return { step: this.step, valLoss, valPerplexity: Math.exp(valLoss), valMaxVioL, valMaxVio: valMaxVioL.reduce((a, b) => a + b, 0) / L };
+    const report: EvalReport = { step: this.step, valLoss, valPerplexity: Math.exp(valLoss), valMaxVioL, valMaxVio: valMaxVioL.reduce((a, b) => a + b, 0) / L };
+    if (this.recentLm.length > 0) {
+      report.trainLoss = this.recentLm.reduce((a, b) => a + b, 0) / this.recentLm.length;
+      report.lossGap = valLoss - report.trainLoss;
+    }
+    return report;
   }
 
   exportCheckpoint(): CheckpointData {
