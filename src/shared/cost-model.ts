@@ -53,7 +53,7 @@ export function deviceOf(spec: ExpertParallelSpec, experts: number): Int32Array 
 export function placementError(spec: ExpertParallelSpec, experts: number): string | null {
   if (spec.devices > experts) return `${spec.devices} devices cannot each hold one of ${experts} experts`;
   if (!spec.placement) return null;
-  if (spec.placement.length !== experts) return `placement names ${spec.placement.length} devices, one per expert needed (${experts})`;
+  if (spec.placement.length !== experts) return `placement lists ${spec.placement.length} devices; it needs one per expert (${experts})`;
   const bad = spec.placement.findIndex((d) => !Number.isInteger(d) || d < 0 || d >= spec.devices);
   if (bad >= 0) return `placement[${bad}] = ${spec.placement[bad]} is not a device in 0..${spec.devices - 1}`;
   return null;

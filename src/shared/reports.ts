@@ -67,6 +67,10 @@ export interface EvalReport {
    */
   trainLoss?: number;
   lossGap?: number;
+  /** validation tokens this evaluation read */
+  valTokens?: number;
+  /** the end-of-run evaluation over the whole held-out size (config.valTokens) */
+  final?: boolean;
 }
 
 /** The byte tokens each expert of each layer receives most, at intervals (expert inspector). */

@@ -38,8 +38,10 @@ export const RunConfigInputSchema = z.object({
   strategyOptions: z.record(z.string(), z.union([z.number(), z.boolean(), z.string()])).default({}),
   /** router z-loss coefficient added on top of any strategy (0 = off) */
   zLoss: z.number().min(0).max(1).default(0),
-  /** gate score function; default: the strategy paper's */
+  /** gate score function; default softmax for every strategy (one gate per comparison; see docs/strategies.md) */
   scoreFn: z.enum(['softmax', 'sigmoid']).optional(),
+  /** renormalise the k chosen gate values to sum 1: auto = softmax yes, sigmoid no; on = also sigmoid (DeepSeek-V3) */
+  gateNorm: z.enum(['auto', 'on', 'off']).default('auto'),
   data: DataSourceSchema.default({ kind: 'synthetic' }),
   steps: int(1, 10_000_000).default(300),
   seed: int(0, 2 ** 31 - 1).default(1),
@@ -53,6 +55,8 @@ export const RunConfigInputSchema = z.object({
   /** validation every N steps (0 = off) */
   evalEvery: int(0, 1_000_000).default(50),
   evalBatches: int(1, 1000).default(4),
+  /** held-out tokens of the final evaluation (0 = auto: enough that MaxVio_global's sampling floor is < 0.01) */
+  valTokens: int(0, 100_000_000).default(0),
   /** checkpoint every N steps (0 = only on demand and at the end) */
   checkpointEvery: int(0, 1_000_000).default(100),
   keepCheckpoints: int(1, 1000).default(3),

@@ -57,7 +57,7 @@ describe('expert-parallel cost model (8 experts on 4 devices)', () => {
 
   it('rejects placements that cannot hold the experts', () => {
     expect(placementError({ ...RR, devices: 16 }, 8)).toMatch(/16 devices/);
-    expect(placementError({ ...RR, placement: [0, 1] }, 8)).toMatch(/one per expert/);
+    expect(placementError({ ...RR, placement: [0, 1] }, 8)).toMatch(/one per expert \(8\)/);
     expect(placementError({ ...RR, placement: [0, 1, 2, 3, 4, 0, 0, 0] }, 8)).toMatch(/placement\[4\]/);
     expect(placementError(RR, 8)).toBeNull();
   });

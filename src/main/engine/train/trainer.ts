@@ -18,6 +18,7 @@ import { AdamW, learningRate } from './optimizer';
 import { objectiveRatio, topTokens } from './probes';
 import { VioTracker, maxVioOf } from './vio';
 import { layerCost, stepCost } from '../../../shared/cost-model';
+import { finalEvalBatches } from '../../../shared/validation-size';
 
 export interface StepOutcome {
   report: StepReport;
@@ -32,6 +33,12 @@ export interface StepOptions {
 
 /** training steps averaged into the train loss an evaluation compares with */
 const TRAIN_LOSS_WINDOW = 20;
+
+/** gateNorm auto: softmax top-k > 1 renormalised over the k chosen (Minimind, Megatron), sigmoid not (as before). */
+export function renormalizeGates(c: RunConfig): boolean {
+  const mode = c.gateNorm ?? 'auto';
+  return mode === 'auto' ? c.scoreFn === 'softmax' : mode === 'on';
+}
 
 export class Trainer {
   readonly model: MoEModel;
@@ -54,7 +61,7 @@ export class Trainer {
     const s = config.model;
     this.batcher = new Batcher(data, s.batch, s.ctx, config.validationFraction, config.seed);
     this.dispatch = chooseDispatch(config.dispatch, s);
-    this.model = new MoEModel(s, config.scoreFn, new Rng(config.seed));
+    this.model = new MoEModel(s, config.scoreFn, new Rng(config.seed), renormalizeGates(config));
     this.optimizer = new AdamW(this.model.params.entries(), { weightDecay: config.weightDecay });
     this.strategies = [];
     try {
@@ -141,10 +148,13 @@ export class Trainer {
     return out;
   }
 
-  /** Validation loss and MaxVio_global over the fixed validation batches; strategies do not learn here. */
-  evaluate(): EvalReport {
+  /**
+   * Validation loss and MaxVio_global over the fixed validation batches; strategies do not learn here. Periodic
+   * evaluations read evalBatches batches; the final one (end of the run) the whole held-out size valTokens.
+   */
+  evaluate(opts: { final?: boolean } = {}): EvalReport {
     const { batch: B, ctx: S, layers: L, experts: E, topK: K } = this.config.model;
-    const n = this.config.evalBatches;
+    const n = opts.final ? Math.max(this.config.evalBatches, finalEvalBatches(this.config)) : this.config.evalBatches;
     const globalLE = Array.from({ length: L }, () => new Float64Array(E));
     let lossSum = 0;
     for (let i = 0; i < n; i++) {
@@ -155,7 +165,8 @@ export class Trainer {
     }
     const valLoss = lossSum / n;
     const valMaxVioL = globalLE.map((loadE) => maxVioOf(loadE, K, n * B * S));
-    const report: EvalReport = { step: this.step, valLoss, valPerplexity: Math.exp(valLoss), valMaxVioL, valMaxVio: valMaxVioL.reduce((a, b) => a + b, 0) / L };
+    const report: EvalReport = { step: this.step, valLoss, valPerplexity: Math.exp(valLoss), valMaxVioL, valMaxVio: valMaxVioL.reduce((a, b) => a + b, 0) / L, valTokens: n * B * S };
+    if (opts.final) report.final = true;
     if (this.recentLm.length > 0) {
       report.trainLoss = this.recentLm.reduce((a, b) => a + b, 0) / this.recentLm.length;
       report.lossGap = valLoss - report.trainLoss;
