@@ -38,6 +38,10 @@ export const RunConfigInputSchema = z.object({
   strategyOptions: z.record(z.string(), z.union([z.number(), z.boolean(), z.string()])).default({}),
   /** router z-loss coefficient added on top of any strategy (0 = off) */
   zLoss: z.number().min(0).max(1).default(0),
+  /** capacity factor of token dropping on top of any strategy (0 = off; the capacity strategy has its own) */
+  composeCapacity: z.number().min(0).max(16).default(0),
+  /** α of a sequence-wise aux loss on top of any strategy (0 = off; DeepSeek-V3: 1e-4 with loss-free) */
+  composeSeqAux: z.number().min(0).max(1).default(0),
   /** gate score function; default softmax for every strategy (one gate per comparison; see docs/strategies.md) */
   scoreFn: z.enum(['softmax', 'sigmoid']).optional(),
   /** renormalise the k chosen gate values to sum 1: auto = softmax yes, sigmoid no; on = also sigmoid (DeepSeek-V3) */

@@ -67,7 +67,7 @@ export class Trainer {
     try {
       for (let l = 0; l < s.layers; l++) {
         const spec = { layer: l, experts: s.experts, topK: s.topK, scoreFn: config.scoreFn };
-        this.strategies.push(createLayerStrategy({ strategy: config.strategy, strategyOptions: config.strategyOptions, zLoss: config.zLoss }, spec));
+        this.strategies.push(createLayerStrategy({ strategy: config.strategy, strategyOptions: config.strategyOptions, zLoss: config.zLoss, composeCapacity: config.composeCapacity, composeSeqAux: config.composeSeqAux }, spec));
       }
     } catch (err) {
       this.dispose();
