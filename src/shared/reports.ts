@@ -71,6 +71,10 @@ export interface EvalReport {
   valTokens?: number;
   /** the end-of-run evaluation over the whole held-out size (config.valTokens) */
   final?: boolean;
+  /** synthetic data: I(topic; expert) in bits per layer over the validation tokens with a known topic */
+  topicMIL?: number[];
+  /** H(topic) of those tokens in bits (the upper bound of topicMIL together with log2 E) */
+  topicEntropy?: number;
 }
 
 /** The byte tokens each expert of each layer receives most, at intervals (expert inspector). */

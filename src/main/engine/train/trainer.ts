@@ -19,6 +19,8 @@ import { objectiveRatio, topTokens } from './probes';
 import { VioTracker, maxVioOf } from './vio';
 import { layerCost, stepCost } from '../../../shared/cost-model';
 import { finalEvalBatches } from '../../../shared/validation-size';
+import { topicExpertMI } from '../../../shared/specialization';
+import { syntheticTopicOfByte } from '../data/synthetic';
 
 export interface StepOutcome {
   report: StepReport;
@@ -53,6 +55,8 @@ export class Trainer {
   elapsedMs = 0;
   /** LM losses (aux excluded) of the last TRAIN_LOSS_WINDOW steps, for the train/validation gap */
   private recentLm: number[] = [];
+  /** known topic of each byte (synthetic data only; −1 = none), for the specialisation metric */
+  private readonly topicOfByte: Int8Array | null;
 
   constructor(
     readonly config: RunConfig,
@@ -60,6 +64,7 @@ export class Trainer {
   ) {
     const s = config.model;
     this.batcher = new Batcher(data, s.batch, s.ctx, config.validationFraction, config.seed);
+    this.topicOfByte = config.data.kind === 'synthetic' ? syntheticTopicOfByte() : null;
     this.dispatch = chooseDispatch(config.dispatch, s);
     this.model = new MoEModel(s, config.scoreFn, new Rng(config.seed), renormalizeGates(config));
     this.optimizer = new AdamW(this.model.params.entries(), { weightDecay: config.weightDecay });
@@ -156,17 +161,32 @@ export class Trainer {
     const { batch: B, ctx: S, layers: L, experts: E, topK: K } = this.config.model;
     const n = opts.final ? Math.max(this.config.evalBatches, finalEvalBatches(this.config)) : this.config.evalBatches;
     const globalLE = Array.from({ length: L }, () => new Float64Array(E));
+    const topics = this.topicOfByte ? Math.max(...this.topicOfByte) + 1 : 0;
+    const countsLPE = Array.from({ length: topics ? L : 0 }, () => new Float64Array(topics * E));
     let lossSum = 0;
     for (let i = 0; i < n; i++) {
       const batch = this.batcher.valBatch(i, n);
       const ctx = this.context(false, false);
       lossSum += tf.tidy(() => MoEModel.crossEntropy(this.model.forward(batch.inputs, B, S, ctx), batch.targets).dataSync()[0]!);
       ctx.layers.forEach((r, l) => r.loadE.forEach((x, e) => (globalLE[l]![e]! += x)));
+      if (this.topicOfByte) {
+        ctx.layers.forEach((r, l) => {
+          for (let i = 0; i < r.idxTK.length; i++) {
+            const topic = this.topicOfByte![batch.inputs[Math.floor(i / K)]!]!;
+            if (topic >= 0 && r.keepTK[i]) countsLPE[l]![topic * E + r.idxTK[i]!]!++;
+          }
+        });
+      }
     }
     const valLoss = lossSum / n;
     const valMaxVioL = globalLE.map((loadE) => maxVioOf(loadE, K, n * B * S));
     const report: EvalReport = { step: this.step, valLoss, valPerplexity: Math.exp(valLoss), valMaxVioL, valMaxVio: valMaxVioL.reduce((a, b) => a + b, 0) / L, valTokens: n * B * S };
     if (opts.final) report.final = true;
+    if (topics) {
+      const per = countsLPE.map((c) => topicExpertMI(c, topics, E));
+      report.topicMIL = per.map((p) => p.mi);
+      report.topicEntropy = per[0]?.topicEntropy ?? 0;
+    }
     if (this.recentLm.length > 0) {
       report.trainLoss = this.recentLm.reduce((a, b) => a + b, 0) / this.recentLm.length;
       report.lossGap = valLoss - report.trainLoss;
