@@ -82,7 +82,7 @@ export interface ScalarSeries {
   supMaxVio: number[];
   tokensPerSec: number[];
   lr: number[];
-  eval: Array<{ step: number; valLoss: number; valPerplexity: number; valMaxVio: number }>;
+  eval: Array<{ step: number; valLoss: number; valPerplexity: number; valMaxVio: number; lossGap?: number }>;
 }
 
 export interface Heatmap {
