@@ -101,7 +101,7 @@ export interface ScalarSeries {
   dead: number[];
   /** training time up to each step (sum of step times) */
   elapsedMs: number[];
-  eval: Array<{ step: number; valLoss: number; valPerplexity: number; valMaxVio: number }>;
+  eval: Array<{ step: number; valLoss: number; valPerplexity: number; valMaxVio: number; lossGap?: number }>;
 }
 
 export interface Heatmap {

@@ -5,6 +5,7 @@ import { parseArgs } from 'node:util';
 import { RunStore } from '../../main/store/run-store';
 import { ServiceError } from '../../main/services/errors';
 import type { RunReaderImpl } from '../../main/store/run-reader';
+import { readRunCost } from '../../main/store/run-cost';
 import { CliError, isFsError, type Command } from '../cli-util';
 import { checkRunsFolder } from '../runs-folder';
 import { nativeKernelsMissing } from '../../shared/native-status';
@@ -121,7 +122,8 @@ async function show(store: RunStore, runId: string, json: boolean): Promise<numb
     const checkpoints = r.listCheckpoints();
     const s = r.scalars({ fromStep: r.lastStep, maxPoints: 2 });
     const summary = r.meta.summary;
-    const detail = { meta: r.meta, config: r.config, summary, lastStep: r.lastStep, readOnly: r.readOnly, warnings: r.warnings, checkpoints, dir: r.dir };
+    const costModel = readRunCost(r.dir, r.config);
+    const detail = { meta: r.meta, config: r.config, summary, lastStep: r.lastStep, readOnly: r.readOnly, warnings: r.warnings, checkpoints, dir: r.dir, costModel };
     if (json) {
       console.log(JSON.stringify(detail, null, 1));
       return 0;
@@ -141,6 +143,9 @@ async function show(store: RunStore, runId: string, json: boolean): Promise<numb
       `  tags        ${m.tags.join(', ') || '-'}`,
       `  parent      ${m.parent ? `${m.parent.runId} at step ${m.parent.step}` : '-'}`,
       `  checkpoints ${checkpoints.map((k) => `${k.step} (${k.reason})`).join(', ') || '-'}`,
+      'unavailable' in costModel
+        ? `  EP cost     - (${costModel.unavailable})`
+        : `  EP cost     ${costModel.devices} devices: slowest device ${(100 * costModel.meanSlowestShare).toFixed(1)}% (perfect ${(100 / costModel.devices).toFixed(1)}%), step time ×${costModel.stepTimeRatio.toFixed(3)} of balanced, ${costModel.crossTokens} assignments / ${(costModel.crossBytes / 2 ** 20).toFixed(1)} MiB across devices`,
     ];
     if (r.readOnly) lines.push('  read-only   (damaged: see warnings)');
     for (const w of r.warnings) lines.push(`  ! ${w}`);
