@@ -13,6 +13,7 @@ import { RunService } from './run-service';
 import { SettingsService } from './settings-service';
 import { appVersion, backendsAvailable } from './system-info';
 import { TrainingService } from './training-service';
+import { SweepService } from './sweep-service';
 
 export interface ComposeOptions {
   runsDir: string;
@@ -34,6 +35,7 @@ export interface Services {
   settings: SettingsService;
   training: TrainingService;
   runs: RunService;
+  sweeps: SweepService;
   dispatch: Dispatch;
   /** checkpoint and stop running runs, end the workers */
   dispose(): Promise<void>;
@@ -58,6 +60,7 @@ export async function composeServices(opts: ComposeOptions): Promise<Services> {
   if (opts.recover !== false) await training.recoverInterrupted();
   const runs = new RunService(store, (id) => training.statusOf(id) !== null);
   const ok = { ok: true } as const;
+  const sweeps = new SweepService(runsDir, store, training, (reason) => events.emit('runs:changed', { reason }));
 
   const dispatch = createDispatcher(
     {
@@ -81,9 +84,14 @@ export async function composeServices(opts: ComposeOptions): Promise<Services> {
       branchRun: (r) => training.branch(r.runId, r.step, r.name, r.steps),
       exportSeries: (r) => runs.exportSeries(r.runId, r.series, r.format),
       inspectDataFile: (r) => runs.inspectDataFile(r.path),
+      startSweep: (r) => sweeps.start(r.spec),
+      resumeSweep: (r) => sweeps.resume(r.sweepId),
+      cancelSweep: (r) => sweeps.cancel(r.sweepId),
+      listSweeps: () => sweeps.list(),
+      getSweep: (r) => sweeps.get(r.sweepId),
     },
     (command, err) => log('warn', `${command}: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`),
   );
 
-  return { runsDir, store, events, settings, training, runs, dispatch, dispose: () => training.dispose() };
+  return { runsDir, store, events, settings, training, runs, sweeps, dispatch, dispose: () => training.dispose() };
 }
