@@ -123,7 +123,9 @@ export class SweepService {
 
   private detail(m: SweepManifest): SweepDetail {
     const rows = m.cells.map((c) => this.row(c));
-    return { sweepId: m.sweepId, name: m.name, createdAt: m.createdAt, status: m.status, runs: rows.length, completed: rows.filter((r) => r.status === 'completed').length, spec: m.spec, rows };
+    // a sweep whose runs all completed is done, whichever process trained them
+    const status = m.status === 'running' && rows.every((r) => r.status === 'completed') ? 'done' : m.status;
+    return { sweepId: m.sweepId, name: m.name, createdAt: m.createdAt, status, runs: rows.length, completed: rows.filter((r) => r.status === 'completed').length, spec: m.spec, rows };
   }
 
   /** One cell's run as the sweep view shows it: swept values and final metrics from the run folder. */

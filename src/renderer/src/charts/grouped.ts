@@ -70,18 +70,22 @@ export function bandsOf(runs: CurveRun[], metric: Metric, kind: XAxisKind, smoot
   for (const r of runs) groups.set(r.group, [...(groups.get(r.group) ?? []), r]);
   const width = (hi - lo) / bins || 1;
   return [...groups.entries()].map(([group, members]) => {
-    const perBucket = new Map<number, number[]>();
+    const perBucket = new Map<number, { xs: number[]; ys: number[] }>();
     for (const r of members) {
       const ys = smoothEma(r.scalars[metric], smoothing);
       for (const [x, y] of binPairs(xsOf.get(r.runId)!, ys, bins, lo, hi)) {
         const k = Math.min(bins - 1, Math.floor((x - lo) / width));
-        perBucket.set(k, [...(perBucket.get(k) ?? []), y]);
+        const b = perBucket.get(k) ?? { xs: [], ys: [] };
+        b.xs.push(x);
+        b.ys.push(y);
+        perBucket.set(k, b);
       }
     }
-    const points = [...perBucket.entries()].sort((a, b) => a[0] - b[0]).map(([k, ys]) => {
+    // x of a bucket: the mean x of its points (exact steps while steps ≤ bins)
+    const points = [...perBucket.entries()].sort((a, b) => a[0] - b[0]).map(([, { xs, ys }]) => {
       const m = ys.reduce((s, y) => s + y, 0) / ys.length;
       const sd = ys.length > 1 ? Math.sqrt(ys.reduce((s, y) => s + (y - m) ** 2, 0) / (ys.length - 1)) : 0;
-      return { x: lo + (k + 0.5) * width, mean: m, lo: m - sd, hi: m + sd };
+      return { x: xs.reduce((s, x) => s + x, 0) / xs.length, mean: m, lo: m - sd, hi: m + sd };
     });
     return { group, runs: members.length, points };
   });
