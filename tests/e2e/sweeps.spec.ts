@@ -3,8 +3,11 @@
 // zoom on one curve moves the others, and an exported SVG holds the title and every legend entry.
 import { readFileSync } from 'node:fs';
 import { chart, expect, screenshot, test, waitForChart } from './fixtures';
+import { runColor } from '../../src/renderer/src/charts/run-colors';
 
 test.describe.configure({ mode: 'serial' });
+/** the sweep's run ids, for the Compare test that follows */
+let sweepRuns: string[] = [];
 
 test('a sweep from the form: table, grouped stats, bands, smoothing, shared zoom, SVG export', async ({ app: page }) => {
   test.setTimeout(420_000);
@@ -46,6 +49,7 @@ test('a sweep from the form: table, grouped stats, bands, smoothing, shared zoom
   expect(bands.map((s) => s.name).sort()).toEqual(['bip (n=2) band', 'loss-free (n=2) band']);
   for (const b of bands) expect((b.data as Array<[number, number]>).some(([, w]) => w > 0)).toBe(true);
   await screenshot(page, 'sweep-view');
+  sweepRuns = await page.getByTestId('sweep-row').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-run-id')!));
 
   // smoothing changes the drawn mean lines (and keeps a constant start: the debiased EMA's first value is the point)
   const mean = (c: typeof loss) => c.series.find((s) => s.name === 'bip (n=2)')!.data as Array<[number, number]>;
@@ -82,4 +86,29 @@ test('a sweep from the form: table, grouped stats, bands, smoothing, shared zoom
   const legend = (await chart(page, 'sweep-curves-loss'))!.series.map((s) => s.name).filter((n) => !n.endsWith(' band') && !n.endsWith(' −sd'));
   expect(legend).toHaveLength(2);
   for (const name of legend) expect(svg).toContain(name);
+});
+
+test('a run has the same colour in two different Compares (and in the sweep table); Compare CSV', async ({ app: page }) => {
+  expect(sweepRuns, 'needs the runs of the sweep test').toHaveLength(4);
+  // the first run in id order always keeps its hash colour (clashes move the later runs), so it is the one checked
+  const [a, b, c, d] = sweepRuns.slice().sort() as [string, string, string, string];
+  const colourIn = async (ids: string[], id: string) => {
+    await page.goto(`${new URL(page.url()).origin}/#/compare?runs=${ids.join(',')}`);
+    await expect(page.getByTestId(`compare-row-${id}`)).toBeVisible();
+    return page.getByTestId(`compare-row-${id}`).getByTestId('compare-swatch').getAttribute('data-color');
+  };
+  const first = await colourIn([a, b], a);
+  const second = await colourIn([c, d, b, a], a);
+  expect(first).toBe(runColor(a));
+  expect(second).toBe(first);
+  // no two runs of one Compare share a colour
+  const all = await page.getByTestId('compare-swatch').evaluateAll((els) => els.map((e) => e.getAttribute('data-color')));
+  expect(new Set(all).size).toBe(4);
+  await screenshot(page, 'compare-4-runs');
+  // the CSV of the table: a header and one line per run
+  const download = page.waitForEvent('download');
+  await page.getByTestId('compare-csv').click();
+  const csv = readFileSync((await (await download).path())!, 'utf8').trim().split('\n');
+  expect(csv[0]).toBe('run id,name,strategy,steps,AvgMaxVio,SupMaxVio,final perplexity,time (ms),tokens/s');
+  expect(csv.slice(1).map((l) => l.split(',')[0]).sort()).toEqual([a, b, c, d].sort());
 });

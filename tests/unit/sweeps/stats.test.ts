@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { meanCI, pairedDiff, sampleSd, significant, tQuantile975 } from '../../../src/shared/stats';
 import { smoothEma } from '../../../src/renderer/src/charts/smoothing';
-import { hashString, runColor, RUN_PALETTE } from '../../../src/renderer/src/charts/run-colors';
+import { hashString, runColor, runColors, RUN_PALETTE } from '../../../src/renderer/src/charts/run-colors';
 import { expandSweep } from '../../../src/shared/sweep';
 
 describe('seed statistics', () => {
@@ -66,6 +66,21 @@ describe('run colours', () => {
     expect(hashString('a')).toBe(0xe40c292c);
     expect(runColor('20261202-130413-bip-e6683e')).toBe(runColor('20261202-130413-bip-e6683e'));
     expect(RUN_PALETTE).toContain(runColor('x'));
+  });
+  it('runs shown together never share a colour; without a clash a run keeps its hash colour', () => {
+    // find two ids that clash on the palette
+    const ids = Array.from({ length: 40 }, (_, i) => `run-${i}`);
+    const a = ids[0]!;
+    const b = ids.find((id) => id !== a && runColor(id) === runColor(a))!;
+    expect(b).toBeDefined();
+    const both = runColors([b, a]);
+    expect(both.get(a)).toBe(runColor(a)); // 'run-0' sorts first: keeps its colour
+    expect(both.get(b)).not.toBe(both.get(a));
+    const k = RUN_PALETTE.indexOf(runColor(a));
+    expect(both.get(b)).toBe(RUN_PALETTE[(k + 1) % RUN_PALETTE.length]); // the next free slot
+    const alone = runColors([b, 'zzz']);
+    if (runColor('zzz') !== runColor(b)) expect(alone.get(b)).toBe(runColor(b));
+    expect(new Set(runColors(ids.slice(0, 16)).values()).size).toBe(16);
   });
 });
 

@@ -17,3 +17,20 @@ export const runColor = (runId: string): string => RUN_PALETTE[hashString(runId)
 
 /** A colour per group label (strategy, tag, option value), stable the same way. */
 export const groupColor = (label: string): string => runColor(`group:${label}`);
+
+/**
+ * Colours of the runs shown together: each run its hash colour, except that a run whose colour an earlier
+ * run (in id order) already took moves to the next free palette slot, so no two runs on one chart share a
+ * colour. A run keeps its hash colour in every view where it has no such clash.
+ */
+export function runColors(runIds: string[]): Map<string, string> {
+  const out = new Map<string, string>();
+  const used = new Set<number>();
+  for (const id of [...new Set(runIds)].sort()) {
+    let k = hashString(id) % RUN_PALETTE.length;
+    for (let probe = 0; probe < RUN_PALETTE.length && used.has(k); probe++) k = (k + 1) % RUN_PALETTE.length;
+    used.add(k);
+    out.set(id, RUN_PALETTE[k]!);
+  }
+  return out;
+}
