@@ -28,6 +28,10 @@ test('every glyph the UI uses exists in the installed fonts', async ({ app: page
   const glyphs = uiGlyphs();
   expect(glyphs.length).toBeGreaterThan(5);
   const missing = await page.evaluate((list) => {
+    // the page's DOM, typed just enough (this file compiles without the DOM library)
+    interface Ctx { font: string; fillStyle: string; fillText(t: string, x: number, y: number): void }
+    interface Canvas { width: number; height: number; getContext(k: '2d'): Ctx | null; toDataURL(): string }
+    const { document, getComputedStyle } = globalThis as unknown as { document: { body: unknown; createElement(t: 'canvas'): Canvas }; getComputedStyle(e: unknown): { fontFamily: string } };
     const font = `16px ${getComputedStyle(document.body).fontFamily}`;
     const draw = (ch: string): string => {
       const c = document.createElement('canvas');
@@ -46,6 +50,8 @@ test('every glyph the UI uses exists in the installed fonts', async ({ app: page
   }, glyphs);
   // show them all, so the screenshot can be looked at
   await page.evaluate((list) => {
+    interface El { style: { cssText: string }; textContent: string; setAttribute(k: string, v: string): void }
+    const { document } = globalThis as unknown as { document: { body: { appendChild(e: El): void }; createElement(t: 'div'): El } };
     const d = document.createElement('div');
     d.setAttribute('data-testid', 'glyph-sheet');
     d.style.cssText = 'position:fixed;left:0;top:0;right:0;padding:16px;font-size:22px;background:#fff;color:#000;z-index:999;letter-spacing:6px';

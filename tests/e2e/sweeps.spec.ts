@@ -112,3 +112,35 @@ test('a run has the same colour in two different Compares (and in the sweep tabl
   expect(csv[0]).toBe('run id,name,strategy,steps,AvgMaxVio,SupMaxVio,final perplexity,time (ms),tokens/s');
   expect(csv.slice(1).map((l) => l.split(',')[0]).sort()).toEqual([a, b, c, d].sort());
 });
+
+test('runs list: filter by sweep and status, a hyper-parameter column sorted, notes edited and searched', async ({ app: page }) => {
+  expect(sweepRuns, 'needs the runs of the sweep test').toHaveLength(4);
+  await page.getByTestId('nav-runs').click();
+  await expect(page.getByTestId('runs-filters')).toBeVisible();
+  const rows = page.locator('[data-testid^="run-row-"]');
+  await expect(rows).toHaveCount(4);
+  const sweepId = (await page.getByTestId('run-sweep').first().textContent())!.replace('sweep', '').trim();
+  await page.getByTestId('filter-sweep').selectOption(sweepId);
+  await expect(rows).toHaveCount(4);
+  await page.getByTestId('filter-strategy').selectOption('bip');
+  await expect(rows).toHaveCount(2);
+  await page.getByTestId('filter-strategy').selectOption('');
+  // the seed column, sorted descending by its header
+  await page.getByTestId('column-picker').locator('summary').click();
+  await page.getByTestId('column-seed').check();
+  await page.getByTestId('col-head-seed').click();
+  await page.getByTestId('col-head-seed').click();
+  const seeds = await page.getByTestId('cell-param-seed').allTextContents();
+  expect(seeds.map(Number)).toEqual([2, 2, 1, 1]);
+  // notes: written through setRunNotes, searchable, still there after a reload
+  const row = page.getByTestId(`run-row-${sweepRuns[0]}`);
+  await row.getByTestId('notes-button').click();
+  await row.getByTestId('notes-input').fill('Looks unstable after warm-up\nsecond line');
+  await row.getByTestId('notes-save').click();
+  await expect(row.getByTestId('notes-preview')).toHaveText('Looks unstable after warm-up');
+  await page.getByTestId('runs-search').fill('unstable');
+  await expect(rows).toHaveCount(1);
+  await screenshot(page, 'runs-list-notes');
+  await page.reload();
+  await expect(page.getByTestId(`run-row-${sweepRuns[0]}`).getByTestId('notes-preview')).toHaveText('Looks unstable after warm-up');
+});

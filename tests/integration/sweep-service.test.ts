@@ -1,8 +1,10 @@
 // SweepService in process on the real engine (tiny preset): cancel stops the whole sweep, resume continues
-// the stopped run from its checkpoint (same run) and starts the never-started one; the IPC commands validate.
+// the stopped run from its checkpoint (same run) and starts the never-started one; the IPC commands validate;
+// run notes and facets (hyper-parameters, parent) round-trip.
 import { afterEach, describe, expect, it } from 'vitest';
 import { composeServices, type Services } from '../../src/main/services/compose';
 import { tempRunsDir, until } from './fixtures/service-helpers';
+import { resolveRunConfig } from '../../src/shared/run-config';
 
 let services: Services | null = null;
 let cleanup: (() => void) | null = null;
@@ -63,5 +65,24 @@ describe('SweepService', () => {
     const missing = await services.dispatch('getSweep', { sweepId: 'sweep-20200101-000000-abcdef' });
     expect(missing.ok === false && missing.error.code).toBe('not-found');
     expect(await services.dispatch('listSweeps', {})).toEqual({ ok: true, value: [] });
+    // notes: validated (id, length), refused for a run that does not exist
+    expect((await services.dispatch('setRunNotes', { runId: '../x', notes: 'a' })).ok).toBe(false);
+    const long = await services.dispatch('setRunNotes', { runId: 'r1', notes: 'x'.repeat(20_001) });
+    expect(!long.ok && long.error.message).toMatch(/20,000 characters/);
+    const none = await services.dispatch('setRunNotes', { runId: 'no-such-run', notes: 'a' });
+    expect(!none.ok && none.error.code).toBe('not-found');
+    const cfg = resolveRunConfig({ preset: 'tiny', strategy: 'bip', strategyOptions: { T: 8 }, seed: 7 });
+    if (!cfg.ok) throw new Error('config');
+    const w = await services.store.create(cfg.config, { name: 'child', parent: { runId: 'parent-run', step: 5 } });
+    await w.close();
+    expect(await services.dispatch('setRunNotes', { runId: w.runId, notes: 'first line\nsecond' })).toEqual({ ok: true, value: { ok: true } });
+    const f = await services.dispatch('listRunFacets', {});
+    if (!f.ok) throw new Error(f.error.message);
+    expect(f.value).toHaveLength(1);
+    expect(f.value[0]).toMatchObject({ runId: w.runId, notes: 'first line\nsecond\n', parent: { runId: 'parent-run', step: 5 }, sweep: null });
+    expect(f.value[0]!.params).toMatchObject({ seed: 7, strategy: 'bip', 'option.T': 8, 'model.experts': 8, preset: 'tiny' });
+    await services.dispatch('setRunNotes', { runId: w.runId, notes: '  ' });
+    const cleared = await services.dispatch('listRunFacets', {});
+    expect(cleared.ok && cleared.value[0]!.notes).toBe('');
   });
 });

@@ -14,6 +14,7 @@ import { SettingsService } from './settings-service';
 import { appVersion, backendsAvailable } from './system-info';
 import { TrainingService } from './training-service';
 import { SweepService } from './sweep-service';
+import { RunFacetsService } from './run-facets';
 
 export interface ComposeOptions {
   runsDir: string;
@@ -60,6 +61,7 @@ export async function composeServices(opts: ComposeOptions): Promise<Services> {
   if (opts.recover !== false) await training.recoverInterrupted();
   const runs = new RunService(store, (id) => training.statusOf(id) !== null);
   const ok = { ok: true } as const;
+  const facets = new RunFacetsService(store);
   const sweeps = new SweepService(runsDir, store, training, (reason) => events.emit('runs:changed', { reason }));
 
   const dispatch = createDispatcher(
@@ -89,6 +91,8 @@ export async function composeServices(opts: ComposeOptions): Promise<Services> {
       cancelSweep: (r) => sweeps.cancel(r.sweepId),
       listSweeps: () => sweeps.list(),
       getSweep: (r) => sweeps.get(r.sweepId),
+      listRunFacets: () => facets.list(),
+      setRunNotes: async (r) => (await facets.setNotes(r.runId, r.notes), events.emit('runs:changed', { reason: 'notes' }), ok),
     },
     (command, err) => log('warn', `${command}: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`),
   );
