@@ -128,6 +128,7 @@ test('runs list: filter by sweep and status, a hyper-parameter column sorted, no
   // the seed column, sorted descending by its header
   await page.getByTestId('column-picker').locator('summary').click();
   await page.getByTestId('column-seed').check();
+  await page.getByTestId('column-picker').locator('summary').click(); // closes the list again
   await page.getByTestId('col-head-seed').click();
   await page.getByTestId('col-head-seed').click();
   const seeds = await page.getByTestId('cell-param-seed').allTextContents();

@@ -5,6 +5,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { composeServices, type Services } from '../../src/main/services/compose';
 import { tempRunsDir, until } from './fixtures/service-helpers';
 import { resolveRunConfig } from '../../src/shared/run-config';
+import type { RunFacets } from '../../src/shared/run-facets';
 
 let services: Services | null = null;
 let cleanup: (() => void) | null = null;
@@ -78,11 +79,12 @@ describe('SweepService', () => {
     expect(await services.dispatch('setRunNotes', { runId: w.runId, notes: 'first line\nsecond' })).toEqual({ ok: true, value: { ok: true } });
     const f = await services.dispatch('listRunFacets', {});
     if (!f.ok) throw new Error(f.error.message);
-    expect(f.value).toHaveLength(1);
-    expect(f.value[0]).toMatchObject({ runId: w.runId, notes: 'first line\nsecond\n', parent: { runId: 'parent-run', step: 5 }, sweep: null });
-    expect(f.value[0]!.params).toMatchObject({ seed: 7, strategy: 'bip', 'option.T': 8, 'model.experts': 8, preset: 'tiny' });
+    const list = f.value as RunFacets[];
+    expect(list).toHaveLength(1);
+    expect(list[0]).toMatchObject({ runId: w.runId, notes: 'first line\nsecond\n', parent: { runId: 'parent-run', step: 5 }, sweep: null });
+    expect(list[0]!.params).toMatchObject({ seed: 7, strategy: 'bip', 'option.T': 8, 'model.experts': 8, preset: 'tiny' });
     await services.dispatch('setRunNotes', { runId: w.runId, notes: '  ' });
     const cleared = await services.dispatch('listRunFacets', {});
-    expect(cleared.ok && cleared.value[0]!.notes).toBe('');
+    expect(cleared.ok && (cleared.value as RunFacets[])[0]!.notes).toBe('');
   });
 });
