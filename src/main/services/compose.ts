@@ -8,6 +8,7 @@ import type { WorkerEntry } from '../engine/worker-path';
 import { RunStore } from '../store/run-store';
 import type { RunStoreApi } from '../store/types';
 import { EventHub } from './client-channel';
+import { ExternalTail } from './external-tail';
 import { createDispatcher, type Dispatch } from './dispatcher';
 import { RunService } from './run-service';
 import { SettingsService } from './settings-service';
@@ -27,6 +28,8 @@ export interface ComposeOptions {
   /** mark runs left 'running' by a crashed process as failed (default true) */
   recover?: boolean;
   store?: RunStoreApi;
+  /** stream external runs' new steps to the views (default true) */
+  tailExternal?: boolean;
 }
 
 export interface Services {
@@ -60,6 +63,8 @@ export async function composeServices(opts: ComposeOptions): Promise<Services> {
   });
   if (opts.recover !== false) await training.recoverInterrupted();
   const runs = new RunService(store, (id) => training.statusOf(id) !== null);
+  const tail = opts.tailExternal === false ? null : new ExternalTail(runsDir, (event, payload) => events.emit(event, payload));
+  tail?.start();
   const ok = { ok: true } as const;
   const facets = new RunFacetsService(store);
   const sweeps = new SweepService(runsDir, store, training, (reason) => events.emit('runs:changed', { reason }));
@@ -97,5 +102,5 @@ export async function composeServices(opts: ComposeOptions): Promise<Services> {
     (command, err) => log('warn', `${command}: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`),
   );
 
-  return { runsDir, store, events, settings, training, runs, sweeps, dispatch, dispose: () => training.dispose() };
+  return { runsDir, store, events, settings, training, runs, sweeps, dispatch, dispose: () => (tail?.dispose(), training.dispose()) };
 }

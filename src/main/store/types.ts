@@ -18,6 +18,10 @@ export interface RunMeta {
   /** a run queued by a sweep: the sweep's id and the run's grid cell (absent otherwise) */
   sweep?: { id: string; cell: string };
   formatVersion: number;
+  /** "external": written by another trainer (docs/trainers.md), which owns its status */
+  source?: 'external';
+  /** the trainer's framework, for external runs */
+  framework?: string;
 }
 
 /** Appends to one run folder. Appends are synchronous and cheap (called once per training step). */
@@ -39,6 +43,10 @@ export interface RunReader {
   readonly config: RunConfig;
   readonly warnings: string[];
   readonly readOnly: boolean;
+  /** external runs: the framework and what their config did not declare */
+  readonly external: import('./external').ExternalInfo | null;
+  /** the last complete lines of steps.jsonl and eval.jsonl (no full parse) */
+  lastRecords(): { step: Record<string, unknown> | null; eval: Record<string, unknown> | null };
   /** the last complete step on disk */
   readonly lastStep: number;
   scalars(opts: { fromStep?: number; toStep?: number; maxPoints: number }): ScalarSeries;

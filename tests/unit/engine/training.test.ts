@@ -54,7 +54,7 @@ describe('training loop', () => {
   });
 
   it('10 steps + checkpoint + resume 10 steps = 20 uninterrupted steps, exactly', () => {
-    for (const strategy of ['loss-free', 'bip'] as const) {
+    for (const strategy of ['loss-free', 'bip', 'optimal'] as const) {
       const full = new Trainer(micro({ strategy }), data);
       const expected = losses(full, 20);
       full.dispose();
