@@ -1,9 +1,9 @@
 // Writes an external run folder (meta source "external") from loads that already exist: `loadscope import`.
-import { closeSync, existsSync, mkdirSync, openSync, rmSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, rmSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { maxVio } from '../../shared/metrics';
 import { DTYPE_FLOAT32, FILES, FORMAT_VERSION, isValidRunId } from './format';
-import { lockContent, openWritersHere, writeFileAtomicSync } from './fs-util';
+import { acquireLock, openWritersHere, writeFileAtomicSync } from './fs-util';
 import { LoadsAppender } from './loads-writer';
 import { EXTERNAL_LIMITS } from './external';
 
@@ -35,7 +35,7 @@ export class ExternalRunWriter {
     if (problem) throw new Error(problem);
     if (existsSync(dir)) throw new Error(`${dir} already exists; choose another run id`);
     mkdirSync(dir, { recursive: true });
-    writeFileSync(join(dir, FILES.lock), lockContent());
+    if (!acquireLock(dir)) throw new Error(`${dir} is being written by another process`);
     openWritersHere.add(dir);
     this.ideal = spec.tokensPerStep > 0 ? (spec.tokensPerStep * spec.topK) / spec.experts : 0;
     const config = { model: { layers: spec.layers, experts: spec.experts, topK: spec.topK }, tokensPerStep: spec.tokensPerStep || null, loadsCounted: spec.counted };
