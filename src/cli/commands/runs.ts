@@ -11,10 +11,13 @@ import { checkRunsFolder } from '../runs-folder';
 import { nativeKernelsMissing } from '../../shared/native-status';
 import { configLines } from '../../shared/config-summary';
 import type { RunSummary } from '../../shared/reports';
+import { join } from 'node:path';
+import { readManifest } from '../../main/services/sweep-service';
+import { readJsonFile } from '../../main/store/fs-util';
 
 const USAGE = `usage: loadscope runs <list|show|export|rename|delete> [options]
 
-  list                      all runs with status and headline metrics
+  list [--sweep ID]         all runs (or one sweep's, with its swept options) with status and headline metrics
   show RUN                  one run: config, status, steps, checkpoints, warnings
   export RUN --series scalars|loads|eval|top-tokens --format csv|json [--out FILE]
   rename RUN NAME           give a run a new display name
@@ -35,6 +38,7 @@ const command: Command = async (argv) => {
       allowPositionals: true,
       options: {
         runs: { type: 'string' },
+        sweep: { type: 'string' },
         json: { type: 'boolean', default: false },
         series: { type: 'string' },
         format: { type: 'string' },
@@ -62,7 +66,7 @@ const command: Command = async (argv) => {
     switch (sub) {
       case 'list':
         need(0, 'no arguments');
-        return await list(store, values.json);
+        return await list(store, values.json, values.sweep);
       case 'show':
         need(1, 'a run id');
         return await show(store, args[0]!, values.json);
@@ -95,8 +99,19 @@ export default command;
 
 const fmt = (x: number | null, digits = 3) => (x === null ? '-' : x.toFixed(digits));
 
-async function list(store: RunStore, json: boolean): Promise<number> {
-  const items = await store.list();
+async function list(store: RunStore, json: boolean, sweepId?: string): Promise<number> {
+  let items = await store.list();
+  if (sweepId !== undefined) {
+    // the manifest names the sweep's runs (the runs' meta.json carry the sweep id too)
+    const cells = new Map(readManifest(store.root, sweepId).cells.filter((c) => c.runId).map((c) => [c.runId!, c]));
+    items = items.filter((i) => cells.has(i.runId)).map((i) => {
+      const c = cells.get(i.runId)!;
+      const cfg = readJsonFile(join(store.root, i.runId, 'config.json'));
+      const strategyOptions = cfg.ok ? (cfg.value as { strategyOptions?: Record<string, unknown> }).strategyOptions ?? {} : {};
+      // options: the swept values; strategyOptions: every option the run trained with (defaults filled in)
+      return { ...i, sweep: { id: sweepId, cell: c.key }, options: { strategy: c.strategy, ...c.options, seed: c.seed }, strategyOptions };
+    });
+  }
   if (json) {
     console.log(JSON.stringify(items, null, 1));
     return 0;
@@ -105,9 +120,11 @@ async function list(store: RunStore, json: boolean): Promise<number> {
     console.log(`no runs in ${store.root}`);
     return 0;
   }
-  const rows = [['RUN', 'NAME', 'STATUS', 'STRATEGY', 'PRESET', 'STEPS', 'AvgMaxVio', 'SupMaxVio', 'PPL', 'DROP', 'DEMANDED', 'TIME', 'TAGS']];
+  const rows = [['RUN', 'NAME', 'STATUS', 'STRATEGY', 'PRESET', 'STEPS', 'AvgMaxVio', 'SupMaxVio', 'PPL', 'DROP', 'DEMANDED', 'TIME', sweepId ? 'OPTIONS' : 'TAGS']];
   for (const i of items) {
-    rows.push([i.runId + (i.warnings.length ? ' !' : ''), i.name, i.status, i.strategy, i.preset, `${i.steps}/${i.totalSteps}`, fmt(i.avgMaxVio), fmt(i.supMaxVio), fmt(i.perplexity, 2), dropCell(i.dropRate), fmt(i.demandAvgMaxVio ?? null), i.trainMs == null ? '-' : `${(i.trainMs / 1000).toFixed(1)}s`, i.tags.join(',')]);
+    const opts = (i as { options?: Record<string, unknown> }).options;
+    const last = opts ? Object.entries(opts).filter(([k]) => k !== 'strategy').map(([k, x]) => `${k}=${String(x)}`).join(',') : i.tags.join(',');
+    rows.push([i.runId + (i.warnings.length ? ' !' : ''), i.name, i.status, i.strategy, i.preset, `${i.steps}/${i.totalSteps}`, fmt(i.avgMaxVio), fmt(i.supMaxVio), fmt(i.perplexity, 2), dropCell(i.dropRate), fmt(i.demandAvgMaxVio ?? null), i.trainMs == null ? '-' : `${(i.trainMs / 1000).toFixed(1)}s`, last]);
   }
   const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => r[c]!.length)));
   for (const r of rows) console.log(r.map((cell, c) => cell.padEnd(widths[c]!)).join('  ').trimEnd());
