@@ -86,6 +86,9 @@ export class RunStore implements RunStoreApi {
 
   async openWriter(runId: string, opts: { truncateAfterStep?: number; totalSteps?: number } = {}): Promise<RunWriter> {
     const dir = this.dirOf(runId);
+    if (writerAlive(dir)) throw conflict(`run ${runId} is being written by another training`);
+    // an external trainer's folder is never touched, not even its stale lock
+    if (readMeta(dir, runId, []).meta.source === 'external') throw new ServiceError('read-only', `run ${runId} was written by an external trainer; Loadscope cannot continue it`);
     // the lock comes first (exclusive create): of concurrent resumes exactly one cuts and writes the folder
     if (openWritersHere.has(dir) || !acquireLock(dir)) throw conflict(`run ${runId} is being written by another training`);
     try {
