@@ -53,5 +53,5 @@ if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1] && pro
   if (electronBinary()) process.exit(0);
   const res = await installElectron();
   if (res.ok) console.log('setup: Electron binary installed');
-  else console.log(`setup: ${res.reason}; \`npm start\` will serve the app to a browser instead (set ELECTRON_CACHE or electron_config_cache to a folder with the zip to install offline)`);
+  else console.log(`setup: ${res.reason}; \`npm start\` will serve the app to a browser instead (offline: point electron_config_cache at a copy of ~/.cache/electron, docs/packaging.md)`);
 }

@@ -6,21 +6,17 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-<<<<<<< HEAD
-# Debian packages: chromium (browser tests), OpenBLAS (the native matmul kernels of the CPU training
-=======
-# Debian packages: chromium (browser tests), Python numpy/torch (python/ package) and OpenBLAS (the native matmul kernels of the CPU training
->>>>>>> trainers
-# path, src/main/engine/native; without it training falls back to TF.js's own wasm kernels).
+# Debian packages: chromium (browser tests), Python numpy/torch/scipy (python/ package, bench references)
+# and OpenBLAS (the native matmul kernels of the CPU training path, src/main/engine/native; without it
+# training falls back to TF.js's own wasm kernels).
 need=()
 [ -x "${LOADSCOPE_CHROMIUM:-/usr/bin/chromium}" ] || [ "${LOADSCOPE_SKIP_CHROMIUM:-0}" = "1" ] || need+=(chromium)
-# Python side (python/, docs/trainers.md): numpy for the writer, torch for the hooks' tests; LOADSCOPE_SKIP_TORCH=1
-# skips torch (a large package); the torch tests then skip and say why.
+# Python side (python/, docs/trainers.md): numpy for the writer; torch (below) for the hooks' tests.
 /usr/bin/python3 -c 'import numpy' 2>/dev/null || need+=(python3-numpy python3-setuptools python3-pip)
-[ "${LOADSCOPE_SKIP_TORCH:-0}" = "1" ] || /usr/bin/python3 -c 'import torch' 2>/dev/null || need+=(python3-torch)
 [ -e /usr/include/x86_64-linux-gnu/cblas.h ] || [ -e /usr/include/cblas.h ] || [ -e /usr/include/aarch64-linux-gnu/cblas.h ] || need+=(libopenblas-dev)
-# python3-torch and python3-scipy: the bench's PyTorch reference trainer (bench/torch_reference.py) and
-# HiGHS reference solver (bench/highs.py); LOADSCOPE_SKIP_TORCH=1 skips both (≈ 1 GiB of packages).
+# python3-torch and python3-scipy: the hooks' tests, the bench's PyTorch reference trainer
+# (bench/torch_reference.py) and HiGHS reference solver (bench/highs.py); LOADSCOPE_SKIP_TORCH=1 skips
+# both (≈ 1 GiB of packages); the tests that need them then skip and say why.
 if [ "${LOADSCOPE_SKIP_TORCH:-0}" != "1" ]; then
   /usr/bin/python3 -c 'import torch' 2>/dev/null || need+=(python3-torch)
   /usr/bin/python3 -c 'import scipy.optimize' 2>/dev/null || need+=(python3-scipy)

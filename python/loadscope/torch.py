@@ -9,8 +9,10 @@ class LoadCounter:
     micro-batches of one optimizer step. flush() sums over data-parallel ranks and rank 0 writes.
     """
 
-    def __init__(self, layers, experts, device="cpu"):
+    def __init__(self, layers, experts, device="cpu", group=None):
+        """group: the process group whose ranks see different tokens (Megatron: the data-parallel group); default: all."""
         self.layers, self.experts = layers, experts
+        self.group = group
         self.counts = torch.zeros(layers, experts, dtype=torch.float64, device=device)
         self.handles = []
         self.enabled = True
@@ -31,7 +33,7 @@ class LoadCounter:
         """This step's loads summed over ranks (a collective: every rank calls it), then reset to zero."""
         total = self.counts.clone()
         if dist.is_available() and dist.is_initialized():
-            dist.all_reduce(total, op=dist.ReduceOp.SUM)
+            dist.all_reduce(total, op=dist.ReduceOp.SUM, group=self.group)
         self.counts.zero_()
         return total.cpu().numpy()
 

@@ -73,6 +73,36 @@ if torch is not None:
             return self.gate(x)
 
 
+def _dp_worker(rank, world, init_file, folder):
+    """One data-parallel rank: counts its own tokens; flush sums over ranks and rank 0 writes."""
+    import torch.distributed as dist
+    from loadscope import RunWriter
+    from loadscope.torch import LoadCounter
+    dist.init_process_group("gloo", init_method="file://" + init_file, rank=rank, world_size=world)
+    counter = LoadCounter(1, 4)
+    run = RunWriter(folder, 1, 4, 1, tokens_per_step=6, name="dp") if rank == 0 else None
+    for step in (1, 2):
+        # rank 0 routes its 3 tokens to experts [0, 0, 1], rank 1 to [step, 3, 3]
+        counter.add_indices(0, torch.tensor([0, 0, 1]) if rank == 0 else torch.tensor([step, 3, 3]))
+        counter.flush(run, step)
+    if run:
+        run.close()
+    dist.destroy_process_group()
+
+
+@unittest.skipIf(torch is None, "torch is not installed in this Python (apt-get install python3-torch)")
+class DataParallel(unittest.TestCase):
+    def test_two_gloo_ranks_are_summed_and_only_rank_0_writes(self):
+        import torch.multiprocessing as mp
+        with tempfile.TemporaryDirectory() as tmp:
+            folder = os.path.join(tmp, "dp")
+            mp.spawn(_dp_worker, args=(2, os.path.join(tmp, "init"), folder), nprocs=2, join=True)
+            _, rows = read_loads(folder)
+            self.assertEqual([s for s, _ in rows], [1, 2])
+            np.testing.assert_array_equal(rows[0][1], [[2, 2, 0, 2]])
+            np.testing.assert_array_equal(rows[1][1], [[2, 1, 1, 2]])
+
+
 @unittest.skipIf(torch is None, "torch is not installed in this Python (apt-get install python3-torch)")
 class FrameworkHooks(unittest.TestCase):
     def test_megatron_routing_map_is_summed_over_tokens_and_micro_batches(self):

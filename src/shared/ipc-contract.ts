@@ -133,7 +133,7 @@ export interface CommandResponses {
   getScalars: ScalarSeries;
   getHeatmap: Heatmap;
   getLoadsAt: { step: number; layers: number; experts: number; loadsLE: number[]; idealLoad: number };
-  getExpert: { steps: number[]; share: number[]; idealShare: number; overStreakMax: number; underStreakMax: number; topTokens: Array<[number, number]> };
+  getExpert: { steps: number[]; share: number[]; idealShare: number; overStreakMax: number; underStreakMax: number; topTokens: Array<[number | string, number]> };
   listCheckpoints: CheckpointInfo[];
   resumeFromCheckpoint: { runId: string };
   branchRun: { runId: string };

@@ -1,12 +1,13 @@
 // The Python writer end to end: a tiny PyTorch MoE trains 50 steps with the generic hook, then the
 // `loadscope` CLI reads the run back; a hand-counted Megatron router trace through `loadscope import`.
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { pythonWithTorch } from './fixtures/python';
+import { encodeNpy } from '../../src/cli/npy';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const bin = join(root, 'bin', 'loadscope.mjs');
@@ -73,12 +74,28 @@ describe('loadscope import', () => {
     expect(JSON.stringify(scalars)).toMatch(/"step":2[^}]*"maxVio":0\.5/);
   });
 
+  it('.npy [steps × layers × experts] and CSV (the `runs export` layout) give the same run', () => {
+    const npy = join(tmp, 'loads.npy');
+    // 2 steps × 1 layer × 3 experts, top-1 of 6 tokens per step: ideal 2
+    writeFileSync(npy, encodeNpy(Float64Array.from([3, 2, 1, 2, 2, 2]), [2, 1, 3]));
+    const csv = join(tmp, 'loads.csv');
+    writeFileSync(csv, 'step,layer,e0,e1,e2\n1,0,3,2,1\n2,0,2,2,2\n');
+    const runs = join(tmp, 'plain');
+    for (const [file, id] of [[npy, 'from-npy'], [csv, 'from-csv']] as const) {
+      const r = cli('import', file, '--runs', runs, '--id', id, '--top-k', '1', '--tokens-per-step', '6');
+      expect(r.err).toBe('');
+      const exported = JSON.parse(cli('runs', 'export', id, '--runs', runs, '--series', 'loads', '--format', 'json').out);
+      expect(exported).toEqual({ layers: 1, experts: 3, idealLoad: 2, rows: [{ step: 1, loadsLE: [3, 2, 1] }, { step: 2, loadsLE: [2, 2, 2] }] });
+    }
+    expect(cli('import', npy, '--runs', runs, '--id', 'no-k').err.trim()).toBe('loadscope: import: --top-k is required for .npy and .csv loads (slots per token)');
+  });
+
   it('bad input is one line naming the problem, and nothing is written', () => {
     const bad = join(tmp, 'bad.jsonl');
     writeFileSync(bad, '{"step": 1, "layer": 0, "indices": [[0, 9]]}\n');
     const r = cli('import', bad, '--runs', join(tmp, 'bad-runs'), '--experts', '4');
     expect(r.code).toBe(2);
     expect(r.err.trim()).toBe(`loadscope: import: ${bad}: line 1: expert index 9 is not below --experts 4`);
-    expect(cli('runs', 'list', '--runs', join(tmp, 'bad-runs')).out).toMatch(/no runs/);
+    expect(existsSync(join(tmp, 'bad-runs', 'bad'))).toBe(false);
   });
 });

@@ -44,7 +44,8 @@ export async function recoverInterrupted(
 ): Promise<string[]> {
   const marked: string[] = [];
   for (const item of await store.list()) {
-    if ((item.status !== 'running' && item.status !== 'paused') || isOurs(item.runId)) continue;
+    // an external trainer's run is its own: never marked failed here, whatever its status says
+    if ((item.status !== 'running' && item.status !== 'paused') || isOurs(item.runId) || item.source === 'external') continue;
     try {
       const w = await store.openWriter(item.runId);
       w.setStatus('failed', { failure: INTERRUPTED_MESSAGE });

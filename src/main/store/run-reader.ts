@@ -261,7 +261,7 @@ export class RunReaderImpl implements RunReader {
         share.push(sum > 0 ? load / sum : 0);
       });
     }
-    const last = readLastRecord(join(this.dir, FILES.topTokens)).record as { tokens?: Array<Array<Array<[number, number]>>> } | null;
+    const last = readLastRecord(join(this.dir, FILES.topTokens)).record as { tokens?: Array<Array<Array<[number | string, number]>>> } | null;
     const topTokens = last?.tokens?.[layer]?.[expert] ?? [];
     const ds = bucketMeans(steps, share, maxPoints);
     return { steps: ds.steps, share: ds.values, idealShare: 1 / this.experts, overStreakMax: overMax, underStreakMax: underMax, topTokens };

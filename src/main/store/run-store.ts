@@ -86,9 +86,11 @@ export class RunStore implements RunStoreApi {
 
   async openWriter(runId: string, opts: { truncateAfterStep?: number; totalSteps?: number } = {}): Promise<RunWriter> {
     const dir = this.dirOf(runId);
-    if (writerAlive(dir)) throw conflict(`run ${runId} is being written by another training`);
-    // an external trainer's folder is never touched, not even its stale lock
-    if (readMeta(dir, runId, []).meta.source === 'external') throw new ServiceError('read-only', `run ${runId} was written by an external trainer; Loadscope cannot continue it`);
+    // an external trainer's folder is never written, not even a lock taken and given back (read-only check first)
+    if (readMeta(dir, runId, []).meta.source === 'external') {
+      if (writerAlive(dir)) throw conflict(`run ${runId} is being written by another training`);
+      throw new ServiceError('read-only', `run ${runId} was written by an external trainer; Loadscope cannot continue it`);
+    }
     // the lock comes first (exclusive create): of concurrent resumes exactly one cuts and writes the folder
     if (openWritersHere.has(dir) || !acquireLock(dir)) throw conflict(`run ${runId} is being written by another training`);
     try {
@@ -102,7 +104,6 @@ export class RunStore implements RunStoreApi {
   private async openLocked(dir: string, runId: string, opts: { truncateAfterStep?: number; totalSteps?: number }): Promise<RunWriter> {
     const issues: string[] = [];
     const m = readMeta(dir, runId, issues);
-    if (m.meta.source === 'external') throw new ServiceError('read-only', `run ${runId} was written by an external trainer; Loadscope cannot continue it`);
     const c = readConfig(dir, issues);
     if (!m.ok || !c.ok) throw new ServiceError('read-only', `run ${runId} cannot be continued: ${issues.join('; ')}`);
     cutAfter(dir, opts.truncateAfterStep);

@@ -3,6 +3,7 @@
 // Proves the window's security settings, the CSP, the navigation guards, and that every contract command
 // and event passes between preload and main, with main validating each payload.
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import vm from 'node:vm';
@@ -54,6 +55,8 @@ describe('main process', () => {
     expect(String(win.options.webPreferences?.preload)).toMatch(/preload[\\/]index\.cjs$/);
     expect(win.webContents.getURL()).toBe('app://loadscope/index.html');
     expect(rec.errorBoxes).toEqual([]);
+    // the stand-in answered, not the real package (whose index.js would look for the binary)
+    expect(Object.keys(createRequire(import.meta.url).cache).filter((p) => /node_modules[\\/]electron[\\/]index\.js$/.test(p))).toEqual([]);
   });
 
   it('installs the CSP on every response, serves app:// only from its own folder, denies permissions', async () => {

@@ -1,11 +1,13 @@
 // External runs (meta.source "external"): lenient shapes, unknown fields, never repaired, "stopped writing".
 import { spawn, type ChildProcess } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { RunStore } from '../../../src/main/store/run-store';
 import { RunService } from '../../../src/main/services/run-service';
+import { recoverInterrupted } from '../../../src/main/services/run-origins';
 import { ExternalRunWriter } from '../../../src/main/store/external-writer';
 import type { RunReaderImpl } from '../../../src/main/store/run-reader';
 import { tempRoot } from './helpers';
@@ -36,7 +38,8 @@ function bigExternal(id: string): string {
   return dir;
 }
 
-const snapshot = (dir: string) => Object.fromEntries(readdirSync(dir).map((f) => [f, readFileSync(join(dir, f)).toString('hex')]));
+/** every file's sha-256: a diff names the file that changed without printing megabytes */
+const snapshot = (dir: string) => Object.fromEntries(readdirSync(dir).map((f) => [f, createHash('sha256').update(readFileSync(join(dir, f))).digest('hex')]));
 
 describe('external runs', () => {
   it('validate what they declare (256 layers, 1024 experts, top-k 32, any vocab), unknown fields listed, ideal from tokens per step', async () => {
@@ -59,6 +62,19 @@ describe('external runs', () => {
     expect(detail.external?.unknown).toContain('strategy');
   });
 
+  it('top tokens may be strings (BPE pieces): the inspector gets them, the CSV export quotes them', async () => {
+    const dir = bigExternal('bpe');
+    const tokens = Array.from({ length: 100 }, () => Array.from({ length: 300 }, () => [] as Array<[string, number]>));
+    tokens[0]![7] = [['▁the', 12], ['a "quote"', 3]];
+    writeFileSync(join(dir, 'top-tokens.jsonl'), JSON.stringify({ step: 3, tokens }) + '\n');
+    const r = (await new RunStore(root).open('bpe')) as RunReaderImpl;
+    expect(r.expert(0, 7, 10).topTokens).toEqual([['▁the', 12], ['a "quote"', 3]]);
+    const csv = r.exportSeries('top-tokens', 'csv').content.split('\n');
+    expect(csv).toContain('3,0,7,0,"▁the",12');
+    expect(csv).toContain('3,0,7,1,"a ""quote""",3');
+    r.close();
+  });
+
   it('too many layers is damage with a clear message, not a crash', async () => {
     const dir = join(root, 'huge');
     mkdirSync(dir);
@@ -79,7 +95,10 @@ describe('external runs', () => {
     writeFileSync(join(dir, 'writer.lock'), JSON.stringify({ pid: child.pid, host: hostname(), startedAt: '' }));
     const before = snapshot(dir);
     const store = new RunStore(root);
+    const logs: string[] = [];
+    const recover = () => recoverInterrupted(store, () => false, () => {}, (_l, m) => logs.push(m));
     expect(await store.markCrashedRuns()).toEqual([]);
+    expect(await recover()).toEqual([]);
     const item = (await store.list()).find((i) => i.runId === 'live')!;
     expect(item.status).toBe('running');
     await expect(store.openWriter('live')).rejects.toThrow(/being written/);
@@ -89,6 +108,8 @@ describe('external runs', () => {
     await new Promise((res) => child!.once('exit', res));
     child = null;
     expect(await store.markCrashedRuns()).toEqual([]);
+    expect(await recover()).toEqual([]);
+    expect(logs).toEqual([]);
     const r = (await store.open('live')) as RunReaderImpl;
     expect(r.meta.status).toBe('stopped');
     expect(r.warnings).toContain('stopped writing: the trainer that wrote this run is gone (nothing was changed)');

@@ -61,20 +61,46 @@ export function solveOptimal(
   }
   const onTE = new Uint8Array(T * E);
   const loadE = new Int32Array(E);
-  let priceE: Float64Array = start ? Float64Array.from(start) : new Float64Array(E);
+  let priceE: Float64Array = new Float64Array(E);
   initialTopK(scoresTE, T, E, k, fill, priceE, onTE, loadE);
-  let excess = 0;
-  for (let e = 0; e < E; e++) excess += Math.max(0, loadE[e]! - capacity) + (priceE[e]! > 0 ? Math.max(0, capacity - loadE[e]!) : 0);
-  if (excess > WARM_START_MIN_SHARE * k * T) {
+  let excess = imbalanceOf(loadE, priceE, capacity);
+  let fromStart = false;
+  if (start && excess > 0) {
+    // the given prices replace plain top-k only when they leave less to repair (a benign batch's top-k is
+    // often closer to balanced than last step's prices, which keep every priced expert's sink saturated)
+    const warmE = Float64Array.from(start);
+    const warmOn = new Uint8Array(T * E);
+    const warmLoad = new Int32Array(E);
+    initialTopK(scoresTE, T, E, k, fill, warmE, warmOn, warmLoad);
+    const warmExcess = imbalanceOf(warmLoad, warmE, capacity);
+    if (warmExcess < excess) {
+      priceE = warmE;
+      onTE.set(warmOn);
+      loadE.set(warmLoad);
+      excess = warmExcess;
+      fromStart = true;
+    }
+  }
+  // a repaired unit costs more with more experts (O(E²) search + O(load·E) rescans), sweeps less so: from given
+  // prices, whose imbalance is mostly scattered noise, the sweeps pay off at a share that shrinks with E (measured)
+  const share = fromStart ? WARM_START_MIN_SHARE * Math.min(1, 16 / E) : WARM_START_MIN_SHARE;
+  if (excess > share * k * T) {
     // given prices seed the sweeps on the smallest subsample (full-batch sweeps from them cost more than the
     // subsampled cascade, and a repair of a large imbalance over 64 experts costs more still: measured)
-    priceE = warmStart(scoresTE, T, E, k, capacity, fill, start ? priceE : undefined);
+    priceE = warmStart(scoresTE, T, E, k, capacity, fill, start ? Float64Array.from(start) : undefined);
     onTE.fill(0);
     loadE.fill(0);
     initialTopK(scoresTE, T, E, k, fill, priceE, onTE, loadE);
   }
   repairFlow(scoresTE, T, E, k, capacity, fill, onTE, loadE, priceE);
   return { ...extract(scoresTE, T, E, k, onTE, loadE), priceE };
+}
+
+/** Units the repair must move from a start: slots above capacity, and empty places on priced (saturated) experts. */
+function imbalanceOf(loadE: Int32Array, priceE: Float64Array, C: number): number {
+  let units = 0;
+  for (let e = 0; e < loadE.length; e++) units += Math.max(0, loadE[e]! - C) + (priceE[e]! > 0 ? Math.max(0, C - loadE[e]!) : 0);
+  return units;
 }
 
 /**
