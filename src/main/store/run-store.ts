@@ -40,7 +40,7 @@ export class RunStore implements RunStoreApi {
     return dir;
   }
 
-  async create(config: RunConfig, opts: { name?: string; parent?: { runId: string; step: number } } = {}): Promise<RunWriter> {
+  async create(config: RunConfig, opts: { name?: string; parent?: { runId: string; step: number }; sweep?: { id: string; cell: string } } = {}): Promise<RunWriter> {
     mkdirSync(this.root, { recursive: true });
     const { runId, dir } = this.newFolder(config);
     const meta: RunMeta = {
@@ -53,6 +53,7 @@ export class RunStore implements RunStoreApi {
       failure: null,
       summary: null,
       parent: opts.parent ?? null,
+      ...(opts.sweep ? { sweep: opts.sweep } : {}),
       formatVersion: FORMAT_VERSION,
     };
     acquireLock(dir);
