@@ -1,5 +1,6 @@
 // `loadscope runs list|show|export|rename|delete`: the saved runs of the run store, for people and scripts.
-import { createWriteStream } from 'node:fs';
+import { createWriteStream, existsSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { createInterface } from 'node:readline/promises';
 import { parseArgs } from 'node:util';
 import { RunStore } from '../../main/store/run-store';
@@ -57,7 +58,15 @@ const command: Command = async (argv) => {
     return values.help ? 0 : 2;
   }
   // a folder named with --runs must be one (the default may not exist yet: no runs so far)
-  if (values.runs !== undefined) checkRunsFolder(values.runs, '--runs', false);
+  if (values.runs !== undefined) {
+    try {
+      checkRunsFolder(values.runs, '--runs', false);
+    } catch (err) {
+      // scripts reading stdout still see "no runs"; the exit code and stderr say the folder is missing
+      if (sub === 'list' && !existsSync(resolve(values.runs))) console.log(`no runs (there is no folder ${resolve(values.runs)})`);
+      throw err;
+    }
+  }
   const store = new RunStore(values.runs ?? RunStore.defaultRoot());
   const need = (n: number, what: string) => {
     if (args.length !== n) throw new CliError(`runs ${sub}: expected ${what}\n\n${USAGE}`);
