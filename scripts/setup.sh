@@ -6,10 +6,12 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 # Debian packages: chromium (browser tests) and OpenBLAS (the native matmul kernels of the CPU training
-# path, src/main/engine/native; without it training falls back to TF.js's own wasm kernels).
+# path, src/main/engine/native; without it training falls back to TF.js's own wasm kernels), and the
+# Vulkan loader libvulkan1 (the webgpu backend's Dawn on Linux; tests use chromium's SwiftShader driver).
 need=()
 [ -x "${LOADSCOPE_CHROMIUM:-/usr/bin/chromium}" ] || [ "${LOADSCOPE_SKIP_CHROMIUM:-0}" = "1" ] || need+=(chromium)
 [ -e /usr/include/x86_64-linux-gnu/cblas.h ] || [ -e /usr/include/cblas.h ] || [ -e /usr/include/aarch64-linux-gnu/cblas.h ] || need+=(libopenblas-dev)
+ldconfig -p 2>/dev/null | grep -q 'libvulkan.so.1 ' || need+=(libvulkan1)
 if [ ${#need[@]} -gt 0 ] && command -v apt-get >/dev/null; then
   echo "setup: installing Debian packages: ${need[*]}"
   SUDO=""; [ "$(id -u)" = "0" ] || SUDO="sudo"
