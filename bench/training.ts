@@ -6,6 +6,7 @@ import { syntheticText } from '../src/main/engine/data/synthetic';
 import { chooseDispatch } from '../src/main/engine/model/moe';
 import { Trainer } from '../src/main/engine/train/trainer';
 import { trainFlopsPerToken } from '../src/shared/presets';
+import type { StepReport } from '../src/shared/reports';
 import { resolveRunConfig, type RunConfig, type RunConfigInput } from '../src/shared/run-config';
 import { STRATEGY_IDS } from '../src/shared/strategy-descriptors';
 import type { BenchContext, BenchModule, BenchSection } from './types';
@@ -43,11 +44,12 @@ interface Run {
   routingMs: number;
 }
 
-function measure(config: RunConfig, warmup: number, steps: number): Run {
+async function measure(config: RunConfig, warmup: number, steps: number): Promise<Run> {
   const tr = new Trainer(config, data);
   try {
-    for (let i = 0; i < warmup; i++) tr.trainStep();
-    const rs = Array.from({ length: steps }, () => tr.trainStep().report);
+    for (let i = 0; i < warmup; i++) await tr.trainStep();
+    const rs: StepReport[] = [];
+    for (let i = 0; i < steps; i++) rs.push((await tr.trainStep()).report);
     return {
       tokensPerSec: median(rs.map((r) => r.tokensPerSec)),
       stepMs: median(rs.map((r) => r.timing.totalMs)),
@@ -72,7 +74,7 @@ async function throughput(ctx: BenchContext): Promise<BenchSection> {
       const steps = ctx.quick ? 2 : preset === 'small' || backend === 'cpu' ? 3 : 8;
       ctx.log(`${backend} ${preset} ${dispatch}: ${steps} steps`);
       const c = cfg({ preset, dispatch, backend });
-      const r = measure(c, 1, steps);
+      const r = await measure(c, 1, steps);
       const gflops = (r.tokensPerSec * trainFlopsPerToken(c.model)) / 1e9;
       rows.push([backend, preset, dispatch === 'auto' ? `auto (${chooseDispatch('auto', c.model)})` : dispatch, Math.round(r.tokensPerSec), gflops, peak, gflops / peak, r.stepMs]);
     }
@@ -92,7 +94,7 @@ async function split(ctx: BenchContext): Promise<BenchSection> {
   const rows: Array<Array<string | number>> = [];
   for (const strategy of STRATEGY_IDS) {
     ctx.log(`split: ${strategy}`);
-    const r = measure(cfg({ preset: 'tiny', strategy, backend: 'wasm' }), 1, ctx.quick ? 1 : 3);
+    const r = await measure(cfg({ preset: 'tiny', strategy, backend: 'wasm' }), 1, ctx.quick ? 1 : 3);
     rows.push([strategy, r.stepMs, r.fbMs, r.optMs, r.routingMs, (100 * r.routingMs) / r.stepMs]);
   }
   return {
@@ -110,8 +112,8 @@ async function memory(ctx: BenchContext): Promise<BenchSection> {
   const rows: Array<Array<string | number>> = [['start', tf.memory().numTensors, +(process.memoryUsage().rss / 2 ** 20).toFixed(1)]];
   try {
     for (let s = 1; s <= steps; s++) {
-      tr.trainStep({ oracle: s % 10 === 0, topTokens: s % 10 === 0 });
-      if (s % 20 === 0) tr.evaluate();
+      await tr.trainStep({ oracle: s % 10 === 0, topTokens: s % 10 === 0 });
+      if (s % 20 === 0) await tr.evaluate();
       if (s === 1 || s % Math.max(1, Math.floor(steps / 4)) === 0) {
         rows.push([s, tf.memory().numTensors, +(process.memoryUsage().rss / 2 ** 20).toFixed(1)]);
       }

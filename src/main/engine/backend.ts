@@ -34,7 +34,7 @@ export class BackendUnavailableError extends Error {}
  */
 async function tryWebGpu(allowSoftware: boolean, notes: string[]): Promise<BackendInfo | null> {
   const probe = await probeWebGpu();
-  if (!probe.adapter) {
+  if (!probe.ok) {
     notes.push(`webgpu: ${probe.why}`);
     return null;
   }

@@ -51,13 +51,13 @@ export function describeAdapter(adapter: GpuAdapterLike): AdapterInfo {
 let installed = false;
 
 /** Install navigator.gpu from `webgpu` and return the adapter it offers, or null (reason in `why`). */
-export async function probeWebGpu(): Promise<{ adapter: unknown; info: AdapterInfo } | { adapter: null; why: string }> {
+export async function probeWebGpu(): Promise<{ ok: true; info: AdapterInfo } | { ok: false; why: string }> {
   let mod: { create: (opts: string[]) => unknown; globals: Record<string, unknown> };
   try {
     const spec = 'webgpu'; // a variable keeps bundlers from inlining the native binding
     mod = (await import(/* @vite-ignore */ spec)) as typeof mod;
   } catch (err) {
-    return { adapter: null, why: `webgpu package: ${err instanceof Error ? err.message.split('\n')[0] : String(err)}` };
+    return { ok: false, why: `webgpu package: ${err instanceof Error ? err.message.split('\n')[0] : String(err)}` };
   }
   const g = globalThis as unknown as { navigator?: { gpu?: { requestAdapter(o?: object): Promise<unknown> } } };
   if (!installed) {
@@ -68,12 +68,28 @@ export async function probeWebGpu(): Promise<{ adapter: unknown; info: AdapterIn
     else Object.defineProperty(globalThis, 'navigator', { value: { gpu }, configurable: true, writable: true });
     installed = true;
   }
-  let adapter: unknown = null;
+  let adapter: unknown;
   try {
     adapter = await g.navigator!.gpu!.requestAdapter({ powerPreference: 'high-performance' });
   } catch (err) {
-    return { adapter: null, why: `requestAdapter failed: ${err instanceof Error ? err.message : String(err)}` };
+    return { ok: false, why: `requestAdapter failed: ${err instanceof Error ? err.message : String(err)}` };
   }
-  if (!adapter) return { adapter: null, why: 'no WebGPU adapter (no Vulkan/Metal/D3D12 driver found)' };
-  return { adapter, info: describeAdapter(adapter as GpuAdapterLike) };
+  if (!adapter) return { ok: false, why: 'no WebGPU adapter (no Vulkan/Metal/D3D12 driver found)' };
+  return { ok: true, info: describeAdapter(adapter as GpuAdapterLike) };
+}
+
+/**
+ * For an explicit `webgpu` choice, before anything is written: null when the engine worker will find a
+ * usable adapter, else one line saying why not (no adapter, or only a software one without the variable).
+ * Runs in the process that spawns the workers, so VK_ICD_FILENAMES is set first (see the top of this file).
+ */
+export async function webgpuUnavailable(): Promise<string | null> {
+  preferSoftwareVulkan();
+  const probe = await probeWebGpu();
+  if (!probe.ok) return `--backend webgpu: ${probe.why}`;
+  const { info } = probe;
+  if (info.software && !softwareWebGpuAllowed()) {
+    return `--backend webgpu: only a software adapter (${info.vendor} ${info.architecture}) was found; set LOADSCOPE_WEBGPU_SOFTWARE=1 to train on it anyway (tests)`;
+  }
+  return null;
 }

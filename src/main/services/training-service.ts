@@ -13,6 +13,7 @@ import { RunFrames } from './run-frames';
 import { RunSession } from './run-session';
 import { WorkerHost } from './worker-host';
 import { usesNativeBackend } from './system-info';
+import { webgpuUnavailable } from '../engine/worker-path';
 import { INTERRUPTED_MESSAGE, loadCheckpoint, recoverInterrupted, withTimeout } from './run-origins';
 
 export interface TrainingServiceOptions {
@@ -56,6 +57,7 @@ export class TrainingService {
     if (!resolved.ok) throw invalid(`invalid run config: ${resolved.errors.map((e) => `${e.path}: ${e.message}`).join('; ')}`, resolved.errors);
     const data = resolved.config.data;
     if (data.kind === 'file' && !existsSync(data.path)) throw invalid(`data file not found: ${data.path}`, [{ path: 'data.path', message: `file not found: ${data.path}` }]);
+    await this.assertBackendUsable(resolved.config);
     const name = (input as { name?: string } | null)?.name;
     const writer = await this.opts.store.create(resolved.config, name ? { name } : undefined);
     return this.enqueue(new RunSession(writer.runId, resolved.config, writer, this.framesFor(writer.runId, resolved.config)));
@@ -66,6 +68,7 @@ export class TrainingService {
     this.assertOpen();
     if (this.runs.has(runId)) throw conflict(`run ${runId} is already ${this.runs.get(runId)!.status}`);
     const { config, checkpoint } = await loadCheckpoint(this.opts.store, runId, step, steps);
+    await this.assertBackendUsable(config);
     const writer = await this.opts.store.openWriter(runId, { truncateAfterStep: step, totalSteps: config.steps });
     return this.enqueue(new RunSession(runId, config, writer, this.framesFor(runId, config), checkpoint));
   }
@@ -74,8 +77,16 @@ export class TrainingService {
   async branch(runId: string, step: number, name?: string, steps?: number): Promise<{ runId: string }> {
     this.assertOpen();
     const { config, checkpoint, parentName } = await loadCheckpoint(this.opts.store, runId, step, steps);
+    await this.assertBackendUsable(config);
     const writer = await this.opts.store.create(config, { name: name ?? `${parentName} from step ${step}`, parent: { runId, step } });
     return this.enqueue(new RunSession(writer.runId, config, writer, this.framesFor(writer.runId, config), checkpoint));
+  }
+
+  /** An explicit webgpu choice without a usable adapter fails here, before a run folder exists. */
+  private async assertBackendUsable(config: RunConfig): Promise<void> {
+    if (config.backend !== 'webgpu') return;
+    const why = await webgpuUnavailable();
+    if (why) throw invalid(why);
   }
 
   pause(runId: string): void {

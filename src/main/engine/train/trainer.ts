@@ -1,7 +1,6 @@
 // One training run in-process: model, AdamW, per-layer strategies and data; step(), evaluate(), checkpoints.
 //
 // Shape legend: L layers, E experts, K top-k slots, T = batch·ctx tokens; loadsLE layer-major [L*E].
-import * as tf from '@tensorflow/tfjs-core';
 import '../tf-setup';
 import type { RunConfig } from '../../../shared/run-config';
 import type { EvalReport, StepReport, TopTokensReport } from '../../../shared/reports';
@@ -14,7 +13,8 @@ import { Rng } from '../rng';
 import { createLayerStrategy } from '../strategies/registry';
 import type { BalancingStrategy } from '../strategies/types';
 import { exportCheckpoint, importCheckpoint } from './checkpoint';
-import { AdamW, learningRate } from './optimizer';
+import { createExecutor, type StepExecutor, type TrainOptimizer } from './executor';
+import { learningRate } from './optimizer';
 import { objectiveRatio, topTokens } from './probes';
 import { VioTracker, maxVioOf } from './vio';
 
@@ -31,7 +31,9 @@ export interface StepOptions {
 
 export class Trainer {
   readonly model: MoEModel;
-  readonly optimizer: AdamW;
+  /** host (fused kernels) or device (tf ops) step, chosen once from the active backend */
+  readonly executor: StepExecutor;
+  readonly optimizer: TrainOptimizer;
   readonly strategies: BalancingStrategy[];
   readonly batcher: Batcher;
   readonly dispatch: DispatchMode;
@@ -49,7 +51,8 @@ export class Trainer {
     this.batcher = new Batcher(data, s.batch, s.ctx, config.validationFraction, config.seed);
     this.dispatch = chooseDispatch(config.dispatch, s);
     this.model = new MoEModel(s, config.scoreFn, new Rng(config.seed));
-    this.optimizer = new AdamW(this.model.params.entries(), { weightDecay: config.weightDecay });
+    this.executor = createExecutor(this.model, config);
+    this.optimizer = this.executor.optimizer;
     this.strategies = [];
     try {
       for (let l = 0; l < s.layers; l++) {
@@ -67,30 +70,14 @@ export class Trainer {
   }
 
   /** lr → forward/backward/step → strategy after-step → the step's report. */
-  trainStep(opts: StepOptions = {}): StepOutcome {
+  async trainStep(opts: StepOptions = {}): Promise<StepOutcome> {
     const c = this.config;
     const { batch: B, ctx: S, layers: L, experts: E, topK: K } = c.model;
     const t0 = performance.now();
     const lr = learningRate(this.step, c);
     const batch = this.batcher.nextTrain();
     const ctx = this.context(true, !!opts.oracle);
-    let auxLoss = 0;
-    const vars = this.model.variables();
-    const { value, grads } = tf.variableGrads(() => {
-      const logits = this.model.forward(batch.inputs, B, S, ctx);
-      const lm = MoEModel.crossEntropy(logits, batch.targets);
-      if (ctx.auxLosses.length === 0) return lm;
-      const aux = tf.addN(ctx.auxLosses);
-      auxLoss = aux.dataSync()[0]!;
-      return tf.add(lm, aux) as tf.Scalar;
-    }, vars);
-    const loss = value.dataSync()[0]!;
-    const t1 = performance.now();
-    const gradList = Object.values(grads);
-    const gradNorm = AdamW.globalNorm(gradList);
-    const scale = c.gradClip > 0 && gradNorm > c.gradClip ? c.gradClip / (gradNorm + 1e-6) : 1;
-    this.optimizer.apply(grads, lr, scale);
-    tf.dispose([value, ...gradList]);
+    const { loss, auxLoss, gradNorm, forwardBackwardMs, optimizerMs } = await this.executor.trainStep(batch, lr, ctx);
     const t2 = performance.now();
     if (!Number.isFinite(loss)) throw new Error(`training diverged at step ${this.step + 1}: loss is ${loss} (try a lower lr)`);
 
@@ -122,7 +109,7 @@ export class Trainer {
       maxVioL,
       ...this.vio.push(maxVioL),
       dropped,
-      timing: { forwardBackwardMs: t1 - t0, optimizerMs: t2 - t1, routingMs: ctx.routingMs + (t3 - t2), totalMs },
+      timing: { forwardBackwardMs, optimizerMs, routingMs: ctx.routingMs + (t3 - t2), totalMs },
       elapsedMs: this.elapsedMs,
     };
     if (opts.oracle) report.objectiveRatio = objectiveRatio(ctx.layers, tokens, E, K);
@@ -132,7 +119,7 @@ export class Trainer {
   }
 
   /** Validation loss and MaxVio_global over the fixed validation batches; strategies do not learn here. */
-  evaluate(): EvalReport {
+  async evaluate(): Promise<EvalReport> {
     const { batch: B, ctx: S, layers: L, experts: E, topK: K } = this.config.model;
     const n = this.config.evalBatches;
     const globalLE = Array.from({ length: L }, () => new Float64Array(E));
@@ -140,7 +127,7 @@ export class Trainer {
     for (let i = 0; i < n; i++) {
       const batch = this.batcher.valBatch(i, n);
       const ctx = this.context(false, false);
-      lossSum += tf.tidy(() => MoEModel.crossEntropy(this.model.forward(batch.inputs, B, S, ctx), batch.targets).dataSync()[0]!);
+      lossSum += await this.executor.evalLoss(batch, ctx);
       ctx.layers.forEach((r, l) => r.loadE.forEach((x, e) => (globalLE[l]![e]! += x)));
     }
     const valLoss = lossSum / n;
@@ -148,7 +135,7 @@ export class Trainer {
     return { step: this.step, valLoss, valPerplexity: Math.exp(valLoss), valMaxVioL, valMaxVio: valMaxVioL.reduce((a, b) => a + b, 0) / L };
   }
 
-  exportCheckpoint(): CheckpointData {
+  exportCheckpoint(): Promise<CheckpointData> {
     return exportCheckpoint(this);
   }
 
@@ -158,7 +145,7 @@ export class Trainer {
 
   dispose(): void {
     this.model?.dispose();
-    this.optimizer?.dispose();
+    this.executor?.dispose();
     for (const s of this.strategies ?? []) s.dispose();
   }
 }
