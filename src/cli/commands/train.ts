@@ -20,7 +20,7 @@ const HELP = `usage: loadscope train [options]            train a new run
   --steps N              total steps (default 300; with --resume: the new total)
   --seed N  --lr X  --z-loss X  --score-fn softmax|sigmoid
   --data synthetic|corpus|FILE                     training text (default synthetic)
-  --backend auto|tensorflow|wasm|cpu  --dispatch auto|dense|sparse
+  --backend auto|tensorflow|webgpu|wasm|cpu  --dispatch auto|dense|sparse
   --eval-every N  --checkpoint-every N  --name TEXT
   --out DIR, --runs DIR  the runs folder (default ${defaultRunsDir()}); the run is DIR/<run id>
   --json                 one JSON object per step on stdout, then a summary object (no bar)`;
@@ -119,8 +119,10 @@ const command: Command = async (argv) => {
   const summary: RunSummary | null = reader.meta.summary;
   const checkpoints = reader.listCheckpoints().map((c) => c.step);
   const failure = reader.meta.failure;
+  // a webgpu run names its adapter (vendor, architecture, software or hardware)
+  const adapter = reader.meta.backend?.adapter;
   reader.close();
-  if (json) process.stdout.write(JSON.stringify({ type: 'summary', runId, runDir, status, ...(summary ?? {}), ...(failure ? { failure } : {}) }) + '\n');
+  if (json) process.stdout.write(JSON.stringify({ type: 'summary', runId, runDir, status, ...(summary ?? {}), ...(adapter ? { adapter } : {}), ...(failure ? { failure } : {}) }) + '\n');
   else if (summary) console.error(`loadscope: ${status}: ${summary.steps} steps, loss ${summary.finalLoss.toFixed(4)}, AvgMaxVio ${summary.avgMaxVio.toFixed(3)}, SupMaxVio ${summary.supMaxVio.toFixed(3)}, ${Math.round(summary.tokensPerSecMedian)} tokens/s (${summary.backend})`);
   if (status === 'failed') {
     console.error(`loadscope: run failed: ${failure ?? 'unknown reason'}`);

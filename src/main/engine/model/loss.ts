@@ -40,7 +40,8 @@ export function crossEntropyOps(logitsTV: tf.Tensor2D, targets: Int32Array): tf.
   const [T, V] = logitsTV.shape;
   if (targets.length !== T) throw new Error(`crossEntropy: ${targets.length} targets for ${T} rows of logits`);
   return tf.tidy(() => {
-    const oneHotTV = tf.oneHot(tf.tensor1d(targets, 'int32'), V, 1, 0, 'float32');
+    // cast: oneHot's own dtype argument leaves int32 data behind a float32 label on wasm
+    const oneHotTV = tf.cast(tf.oneHot(tf.tensor1d(targets, 'int32'), V), 'float32');
     return tf.neg(tf.div(tf.sum(tf.mul(tf.logSoftmax(logitsTV), oneHotTV)), T)) as tf.Scalar;
   });
 }

@@ -8,6 +8,14 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { AdamWOptions, Moments } from './optimizer';
 import { sumPairwise } from './sum';
 
+/** a variable keeps its own reference to the data: the initial tensor must be freed, or it leaks */
+function zeroVariable(like: tf.Tensor): tf.Variable {
+  const zeros = tf.zerosLike(like);
+  const v = tf.variable(zeros, false);
+  zeros.dispose();
+  return v;
+}
+
 export class DeviceAdamW {
   readonly beta1: number;
   readonly beta2: number;
@@ -25,8 +33,8 @@ export class DeviceAdamW {
     this.beta2 = opts.beta2 ?? 0.95;
     this.eps = opts.eps ?? 1e-8;
     this.weightDecay = opts.weightDecay;
-    this.m = params.map(([, p]) => tf.variable(tf.zerosLike(p), false));
-    this.v = params.map(([, p]) => tf.variable(tf.zerosLike(p), false));
+    this.m = params.map(([, p]) => zeroVariable(p));
+    this.v = params.map(([, p]) => zeroVariable(p));
   }
 
   /** √Σ‖g‖² as a scalar tensor (pairwise sums: SwiftShader's AddN cannot bind more than 8 inputs). */
