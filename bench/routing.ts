@@ -4,6 +4,7 @@
 // Shape legend: T tokens, E experts, K = top-k slots per token; scores row-major [T*E].
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
+import { highsSection } from './routing-highs';
 import type { BenchModule, BenchSection } from './types';
 import { STRATEGY_IDS } from '../src/shared/strategy-descriptors';
 import { createLayerStrategy } from '../src/main/engine/strategies/registry';
@@ -124,6 +125,7 @@ const bench: BenchModule = async (ctx) => {
       ],
       data,
     },
+    highsSection(ctx),
   ];
   return sections;
 };

@@ -10,7 +10,9 @@ const SECTIONS: Record<string, () => Promise<{ default: BenchModule }>> = {
   routing: () => import('./routing'),
   training: () => import('./training'),
   store: () => import('./store'),
+  external: () => import('./external-run'),
   native: () => import('./native'),
+  torch: () => import('./torch-pairs'),
   ui: () => import('./ui'),
 };
 

@@ -1,25 +1,16 @@
-// Benchmark section "training": tokens/s and achieved GFLOP/s per backend beside its large-matmul peak,
-// a webgpu row (timed on hardware adapters only), the step-time split with routing overhead per strategy, and tensor count + RSS over a longer tiny run.
+// Benchmark section "training": tokens/s and achieved GFLOP/s per backend beside its large-matmul peak, the
+// ratio to the PyTorch reference (torch-pairs.ts), a webgpu row (timed on hardware adapters only), the
+// step-time split with routing overhead per strategy, and tensor count + RSS over a longer tiny run.
 import * as tf from '@tensorflow/tfjs-core';
 import { selectBackend } from '../src/main/engine/backend';
 import { preferSoftwareVulkan } from '../src/main/engine/webgpu';
-import { syntheticText } from '../src/main/engine/data/synthetic';
 import { chooseDispatch } from '../src/main/engine/model/moe';
-import { Trainer } from '../src/main/engine/train/trainer';
 import { trainFlopsPerToken } from '../src/shared/presets';
-import type { StepReport } from '../src/shared/reports';
-import { resolveRunConfig, type RunConfig, type RunConfigInput } from '../src/shared/run-config';
 import { STRATEGY_IDS } from '../src/shared/strategy-descriptors';
+import { Trainer } from '../src/main/engine/train/trainer';
+import { torchPairs } from './torch-pairs';
+import { benchConfig as cfg, benchData as data, measureTraining as measure, median } from './train-measure';
 import type { BenchContext, BenchModule, BenchSection } from './types';
-
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
-const data = { label: 'synthetic', bytes: syntheticText({ bytes: 200_000 }) };
-
-function cfg(input: RunConfigInput): RunConfig {
-  const r = resolveRunConfig({ evalEvery: 0, oracleEvery: 0, topTokensEvery: 0, ...input });
-  if (!r.ok) throw new Error(r.errors.map((e) => `${e.path}: ${e.message}`).join('; '));
-  return r.config;
-}
 
 /** Median GFLOP/s of an n×n×n matmul: the backend's practical peak in this run. */
 function matmulPeak(n: number, reps: number): number {
@@ -89,32 +80,6 @@ async function webgpuRows(ctx: BenchContext, rows: Array<Array<string | number>>
   notes.push(`webgpu: ${info.device}`);
 }
 
-interface Run {
-  tokensPerSec: number;
-  stepMs: number;
-  fbMs: number;
-  optMs: number;
-  routingMs: number;
-}
-
-async function measure(config: RunConfig, warmup: number, steps: number): Promise<Run> {
-  const tr = new Trainer(config, data);
-  try {
-    for (let i = 0; i < warmup; i++) await tr.trainStep();
-    const rs: StepReport[] = [];
-    for (let i = 0; i < steps; i++) rs.push((await tr.trainStep()).report);
-    return {
-      tokensPerSec: median(rs.map((r) => r.tokensPerSec)),
-      stepMs: median(rs.map((r) => r.timing.totalMs)),
-      fbMs: median(rs.map((r) => r.timing.forwardBackwardMs)),
-      optMs: median(rs.map((r) => r.timing.optimizerMs)),
-      routingMs: median(rs.map((r) => r.timing.routingMs)),
-    };
-  } finally {
-    tr.dispose();
-  }
-}
-
 async function throughput(ctx: BenchContext): Promise<BenchSection> {
   const rows: Array<Array<string | number>> = [];
   const notes: string[] = [];
@@ -181,6 +146,6 @@ async function memory(ctx: BenchContext): Promise<BenchSection> {
 // memory first: the wasm heap never shrinks, so RSS after the small preset would hide the tiny run's figure
 const bench: BenchModule = async (ctx) => {
   const mem = await memory(ctx);
-  return [await throughput(ctx), await split(ctx), mem];
+  return [await throughput(ctx), await torchPairs(ctx), await split(ctx), mem];
 };
 export default bench;

@@ -12,8 +12,8 @@
           "libraries": ["-lopenblas"]
         }],
         ["OS=='mac'", {
-          "include_dirs": ["<!(node -p \"(process.env.OPENBLAS_PREFIX || '/opt/homebrew/opt/openblas') + '/include'\")"],
-          "libraries": ["-L<!(node -p \"(process.env.OPENBLAS_PREFIX || '/opt/homebrew/opt/openblas') + '/lib'\")", "-lopenblas"]
+          "defines": ["LOADSCOPE_ACCELERATE"],
+          "link_settings": {"libraries": ["-framework Accelerate"]}
         }]
       ]
     }

@@ -1,13 +1,24 @@
-// Loadscope's native matmul addon: N-API (ABI-stable, loads in Node and Electron) over OpenBLAS's cblas_sgemm.
+// Loadscope's native matmul addon: N-API (ABI-stable, loads in Node and Electron) over cblas_sgemm (OpenBLAS; Accelerate on macOS).
 #include <node_api.h>
-#include <cblas.h>
 #include <stdint.h>
 #include <stdio.h>
 
+#ifdef LOADSCOPE_ACCELERATE
+// macOS (binding.gyp): Apple's Accelerate has the same cblas_sgemm and sizes its own thread pool, so the
+// OpenBLAS thread calls become no-ops that report one thread as the caller asked (untested here: no Mac).
+#define ACCELERATE_NEW_LAPACK
+#include <Accelerate/Accelerate.h>
+static int accelerate_threads = 1;
+static void openblas_set_num_threads(int num_threads) { accelerate_threads = num_threads; }
+static int openblas_get_num_threads(void) { return accelerate_threads; }
+static char *openblas_get_config(void) { return "Apple Accelerate"; }
+#else
+#include <cblas.h>
 // OpenBLAS extensions (declared in its cblas.h; repeated here so another CBLAS header still compiles).
 extern void openblas_set_num_threads(int num_threads);
 extern int openblas_get_num_threads(void);
 extern char *openblas_get_config(void);
+#endif
 
 #define CHECK(call)                                                   \
   do {                                                                \

@@ -1,10 +1,27 @@
 // The `loadscope` command line: dispatches to one file per subcommand in ./commands.
+import { readFileSync } from 'node:fs';
 import { CliError, type Command } from './cli-util';
+
+// `runs export | head`: the reader went away; that is the end of the output, not an error
+process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+  if (err.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+  throw err;
+});
+
+/** The package version: package.json two folders up from both src/cli and out/main. */
+function version(): string {
+  try {
+    return (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+  } catch {
+    return 'unknown';
+  }
+}
 
 const COMMANDS: Record<string, { summary: string; load: () => Promise<{ default: Command }> }> = {
   train: { summary: 'train a small MoE model headless (progress bar or --json)', load: () => import('./commands/train') },
   route: { summary: 'route one batch (or a sequence) of gate scores from .npy/JSON with a strategy', load: () => import('./commands/route') },
   runs: { summary: 'list, show, export, rename or delete saved runs', load: () => import('./commands/runs') },
+  import: { summary: 'import loads logged elsewhere (Megatron router trace, .npy, .csv) as a run', load: () => import('./commands/import') },
   serve: { summary: 'serve the app to a browser (same services, WebSocket transport)', load: () => import('./commands/serve') },
   bench: { summary: 'run the benchmarks (same as npm run bench)', load: () => import('./commands/bench') },
 };
@@ -18,6 +35,10 @@ function usage(): string {
 
 async function main(argv: string[]): Promise<number> {
   const [name, ...rest] = argv;
+  if (name === '--version' || name === '-V' || name === 'version') {
+    console.log(`loadscope ${version()}`);
+    return 0;
+  }
   if (!name || name === '--help' || name === '-h' || name === 'help') {
     console.log(usage());
     return name ? 0 : 2;

@@ -39,9 +39,11 @@ export function parseNpy(buf: Uint8Array): NpyArray {
   const count = shape.reduce((a, b) => a * b, 1);
   const bytes = dtype === 'float32' ? 4 : 8;
   if (buf.length - dataStart < count * bytes) throw new Error(`truncated .npy data: shape (${shape.join(', ')}) needs ${count * bytes} bytes, file has ${buf.length - dataStart}`);
-  // copy into an aligned buffer (the data offset is only guaranteed to be 16-byte aligned within the file)
-  const raw = buf.slice(dataStart, dataStart + count * bytes);
-  const data = dtype === 'float32' ? new Float32Array(raw.buffer, raw.byteOffset, count) : new Float64Array(raw.buffer, raw.byteOffset, count);
+  // copy into a fresh, aligned buffer: writers pad the header to 64 or 16 bytes or not at all (any length is
+  // legal), and a Node Buffer's slice() is a view, not a copy
+  const raw = new Uint8Array(count * bytes);
+  raw.set(buf.subarray(dataStart, dataStart + count * bytes));
+  const data = dtype === 'float32' ? new Float32Array(raw.buffer, 0, count) : new Float64Array(raw.buffer, 0, count);
   return { dtype, shape, data };
 }
 

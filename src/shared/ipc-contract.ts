@@ -63,6 +63,8 @@ export interface RunListItem {
   perplexity: number | null;
   /** the run opened read-only because something was damaged */
   warnings: string[];
+  /** written by another trainer (docs/trainers.md): read-only, no pause / stop / checkpoint */
+  source?: 'external';
 }
 
 export interface CheckpointInfo {
@@ -112,6 +114,8 @@ export interface RunDetail extends RunListItem {
   summary: RunSummary | null;
   failure: string | null;
   readOnly: boolean;
+  /** external runs: the trainer's framework, the config fields it did not declare (show as unknown) */
+  external?: { framework: string; unknown: string[]; tokensPerStep: number | null; loadsCounted: 'before-drop' | 'after-drop' | null };
 }
 
 export interface CommandResponses {
@@ -129,7 +133,7 @@ export interface CommandResponses {
   getScalars: ScalarSeries;
   getHeatmap: Heatmap;
   getLoadsAt: { step: number; layers: number; experts: number; loadsLE: number[]; idealLoad: number };
-  getExpert: { steps: number[]; share: number[]; idealShare: number; overStreakMax: number; underStreakMax: number; topTokens: Array<[number, number]> };
+  getExpert: { steps: number[]; share: number[]; idealShare: number; overStreakMax: number; underStreakMax: number; topTokens: Array<[number | string, number]> };
   listCheckpoints: CheckpointInfo[];
   resumeFromCheckpoint: { runId: string };
   branchRun: { runId: string };

@@ -66,7 +66,7 @@ describe('loadscope serve', () => {
     expect((await get('/')).status).toBe(401);
     expect((await get('/app.js')).status).toBe(401);
     expect((await get('/?token=wrong')).status).toBe(401);
-    expect((await get('/', { Cookie: 'loadscope_session=forged' })).status).toBe(401);
+    expect((await get('/', { Cookie: `loadscope_session_${server.port}=forged` })).status).toBe(401);
     await expect(connect({})).rejects.toThrow('HTTP 401');
   }, 240_000);
 
@@ -74,7 +74,7 @@ describe('loadscope serve', () => {
     const res = await get(`/runs?x=1&token=${server.token}`);
     expect(res.status).toBe(302);
     expect(res.headers.location).toBe('/runs?x=1');
-    expect(String(res.headers['set-cookie'])).toMatch(/^loadscope_session=[\w-]+; HttpOnly; SameSite=Strict; Path=\//);
+    expect(String(res.headers['set-cookie'])).toMatch(/^loadscope_session_\d+=[\w.-]+; HttpOnly; SameSite=Strict; Path=\//);
     const page = await get('/', { Cookie: await cookie() });
     expect(page.status).toBe(200);
     expect(page.body).toContain('fixture');

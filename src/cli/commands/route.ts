@@ -72,11 +72,15 @@ function parseJsonScores(text: string, file: string): { shape: number[]; data: F
     throw new CliError(`${file}: not valid JSON (${(err as Error).message})`);
   }
   const shape: number[] = [];
-  for (let v = value; Array.isArray(v); v = v[0]) shape.push(v.length);
+  for (let v = value; Array.isArray(v); v = v[0]) {
+    shape.push(v.length);
+    // checked here, before any recursion: a deeply nested file must not blow the stack
+    if (shape.length > 3) throw new CliError(`${file}: expected a 2-D (tokens×experts) or 3-D (steps×tokens×experts) array, found more than 3 levels of nesting`);
+  }
   const flat: number[] = [];
   const walk = (v: unknown, depth: number, path: string): void => {
     if (depth === shape.length) {
-      if (typeof v !== 'number') throw new CliError(`${file}: ${path} is ${JSON.stringify(v)}, expected a number`);
+      if (typeof v !== 'number') throw new CliError(`${file}: ${path} is ${String(JSON.stringify(v)).slice(0, 60)}, expected a number`);
       flat.push(v);
       return;
     }

@@ -5,7 +5,9 @@ import { parseArgs } from 'node:util';
 import { RunStore } from '../../main/store/run-store';
 import { ServiceError } from '../../main/services/errors';
 import type { RunReaderImpl } from '../../main/store/run-reader';
-import { CliError, type Command } from '../cli-util';
+import { CliError, isFsError, type Command } from '../cli-util';
+import { checkRunsFolder } from '../runs-folder';
+import { nativeKernelsMissing } from '../../shared/native-status';
 
 const USAGE = `usage: loadscope runs <list|show|export|rename|delete> [options]
 
@@ -47,6 +49,8 @@ const command: Command = async (argv) => {
     console.log(USAGE);
     return values.help ? 0 : 2;
   }
+  // a folder named with --runs must be one (the default may not exist yet: no runs so far)
+  if (values.runs !== undefined) checkRunsFolder(values.runs, '--runs', false);
   const store = new RunStore(values.runs ?? RunStore.defaultRoot());
   const need = (n: number, what: string) => {
     if (args.length !== n) throw new CliError(`runs ${sub}: expected ${what}\n\n${USAGE}`);
@@ -76,6 +80,11 @@ const command: Command = async (argv) => {
   } catch (err) {
     // the store's expected failures (no such run, read-only, in use) are user errors: one line, no stack
     if (err instanceof ServiceError) throw new CliError(err.message, 1);
+    // a run folder damaged in ways the reader does not survive (a file where a folder belongs, an
+    // over-long line): one line naming the run and the problem
+    if (err instanceof CliError) throw err;
+    const what = args[0] ? `run ${args[0]}` : `runs folder ${store.root}`;
+    if (isFsError(err) || err instanceof Error) throw new CliError(`cannot read ${what}: ${err.message}`, 1);
     throw err;
   }
 };
@@ -125,6 +134,7 @@ async function show(store: RunStore, runId: string, json: boolean): Promise<numb
       `  steps       ${r.lastStep} / ${c.steps}`,
       `  last step   loss ${fmt(s.loss.at(-1) ?? null)}  MaxVio ${fmt(s.maxVio.at(-1) ?? null)}  AvgMaxVio ${fmt(s.avgMaxVio.at(-1) ?? null)}  SupMaxVio ${fmt(s.supMaxVio.at(-1) ?? null)}`,
       `  backend     ${m.backend ? `${m.backend.name} (${m.backend.device})` : '-'}`,
+      ...(nativeKernelsMissing(m.backend) ? [`  native      ${nativeKernelsMissing(m.backend)}`] : []),
       `  tags        ${m.tags.join(', ') || '-'}`,
       `  parent      ${m.parent ? `${m.parent.runId} at step ${m.parent.step}` : '-'}`,
       `  checkpoints ${checkpoints.map((k) => `${k.step} (${k.reason})`).join(', ') || '-'}`,

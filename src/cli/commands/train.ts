@@ -2,7 +2,8 @@
 // progress bar on stderr (or --json lines on stdout); Ctrl-C checkpoints and says how to resume.
 import { basename, dirname, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { CliError, parseSetFlags, type Command } from '../cli-util';
+import { CliError, DECIMAL, parseSetFlags, type Command } from '../cli-util';
+import { checkRunsFolder } from '../runs-folder';
 import { formatFieldErrors, type RunConfigInput } from '../../shared/run-config';
 import type { RunSummary } from '../../shared/reports';
 import type { WorkerReport } from '../../shared/worker-protocol';
@@ -40,7 +41,7 @@ const FLAG_OF: Record<string, string> = {
 };
 
 /** Numbers stay numbers for the schema; anything else goes through as typed so the error shows it. */
-const num = (v: string | undefined): number | string | undefined => (v === undefined ? undefined : v.trim() !== '' && Number.isFinite(Number(v)) ? Number(v) : v);
+const num = (v: string | undefined): number | string | undefined => (v === undefined ? undefined : DECIMAL.test(v) && Number.isFinite(Number(v)) ? Number(v) : v);
 
 export function configFromFlags(v: Record<string, string | string[] | boolean | undefined>): RunConfigInput {
   const s = (k: string) => v[k] as string | undefined;
@@ -77,6 +78,8 @@ const command: Command = async (argv) => {
     if (extra.length) throw new CliError(`--resume continues a run with its own config: drop --${extra.join(', --')}`);
   } else if (v.checkpoint !== undefined) throw new CliError('--checkpoint only goes with --resume RUN_DIR');
   const runsDir = resumeDir ? dirname(resolve(resumeDir)) : resolve((v.out ?? v.runs ?? defaultRunsDir()) as string);
+  // a file, an unwritable place or a pseudo file system (/proc) is refused in bounded time, before training
+  checkRunsFolder(runsDir, v.out !== undefined ? '--out' : v.runs !== undefined ? '--runs' : resumeDir ? '--resume' : 'runs folder', true);
   const json = v.json === true;
   const bar = json ? null : new ProgressLine(process.stderr);
   const onReport = (msg: WorkerReport) => {
@@ -118,7 +121,8 @@ const command: Command = async (argv) => {
   const reader = await services.store.open(runId);
   const summary: RunSummary | null = reader.meta.summary;
   const checkpoints = reader.listCheckpoints().map((c) => c.step);
-  const failure = reader.meta.failure;
+  // the service knows the reason even when a full disk kept it out of meta.json
+  const failure = status === 'failed' ? (services.training.failureOf(runId) ?? reader.meta.failure) : reader.meta.failure;
   // a webgpu run names its adapter (vendor, architecture, software or hardware)
   const adapter = reader.meta.backend?.adapter;
   reader.close();
@@ -143,14 +147,17 @@ async function startResume(services: Services, runId: string, v: Record<string, 
     throw new CliError(`--resume: no run folder at ${resolve(v.resume as string)}`);
   });
   const steps = reader.listCheckpoints().map((c) => c.step);
+  const committed = reader.lastStep;
   reader.close();
-  if (steps.length === 0) throw new CliError(`--resume: run ${runId} has no checkpoint to continue from`);
-  let step = Math.max(...steps);
+  // the newest checkpoint whose step is committed in steps.jsonl (a torn last line uncommits a step);
+  // none at all (killed before its first checkpoint): start over from step 0
+  const usable = steps.filter((s) => s <= committed);
+  let step = usable.length ? Math.max(...usable) : 0;
   if (v.checkpoint !== undefined) {
     step = Number(v.checkpoint);
     if (!steps.includes(step)) throw new CliError(`--checkpoint: run ${runId} has checkpoints at steps ${steps.join(', ')}, not "${v.checkpoint as string}"`);
   }
-  const total = v.steps === undefined ? undefined : Number(v.steps);
+  const total = v.steps === undefined ? undefined : DECIMAL.test(v.steps as string) ? Number(v.steps) : NaN;
   if (total !== undefined && (!Number.isInteger(total) || total <= step)) throw new CliError(`--steps (steps): with --resume it is the new total and must be an integer above the checkpoint step ${step}, got "${v.steps as string}"`);
   return services.training.resumeFromCheckpoint(runId, step, total);
 }

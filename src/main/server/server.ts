@@ -61,7 +61,9 @@ export async function startServer(opts: ServerOptions = {}): Promise<RunningServ
     if (auth.tokenFromUrl(url)) {
       // trade the token for a cookie and drop it from the address bar (and from history and referrers)
       url.searchParams.delete('token');
-      res.writeHead(302, { Location: url.pathname + url.search, 'Set-Cookie': auth.issueSession(), 'Cache-Control': 'no-store', ...SECURITY_HEADERS });
+      // one leading slash only: "//evil.com/" (or "/\\evil.com") would be another site (open redirect)
+      const location = '/' + url.pathname.replace(/^[/\\]+/, '') + url.search;
+      res.writeHead(302, { Location: location, 'Set-Cookie': auth.issueSession(), 'Cache-Control': 'no-store', ...SECURITY_HEADERS });
       return void res.end();
     }
     if (!auth.hasSession(req)) return refuse(res, 401, 'unauthorized: open the address printed by `loadscope serve` (it carries the access token)');
@@ -100,6 +102,7 @@ export async function startServer(opts: ServerOptions = {}): Promise<RunningServ
       resolve((server.address() as AddressInfo).port);
     });
   });
+  auth.port = port;
   const shownHost = host.includes(':') ? `[${host}]` : host === '0.0.0.0' ? '127.0.0.1' : host;
   const origin = `http://${shownHost}:${port}`;
 

@@ -8,6 +8,7 @@ import type { WorkerEntry } from '../engine/worker-path';
 import { RunStore } from '../store/run-store';
 import type { RunStoreApi } from '../store/types';
 import { EventHub } from './client-channel';
+import { ExternalTail } from './external-tail';
 import { createDispatcher, type Dispatch } from './dispatcher';
 import { RunService } from './run-service';
 import { SettingsService } from './settings-service';
@@ -25,6 +26,8 @@ export interface ComposeOptions {
   /** mark runs left 'running' by a crashed process as failed (default true) */
   recover?: boolean;
   store?: RunStoreApi;
+  /** stream external runs' new steps to the views (default true) */
+  tailExternal?: boolean;
 }
 
 export interface Services {
@@ -57,6 +60,8 @@ export async function composeServices(opts: ComposeOptions): Promise<Services> {
   });
   if (opts.recover !== false) await training.recoverInterrupted();
   const runs = new RunService(store, (id) => training.statusOf(id) !== null);
+  const tail = opts.tailExternal === false ? null : new ExternalTail(runsDir, (event, payload) => events.emit(event, payload));
+  tail?.start();
   const ok = { ok: true } as const;
 
   const dispatch = createDispatcher(
@@ -85,5 +90,5 @@ export async function composeServices(opts: ComposeOptions): Promise<Services> {
     (command, err) => log('warn', `${command}: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`),
   );
 
-  return { runsDir, store, events, settings, training, runs, dispatch, dispose: () => training.dispose() };
+  return { runsDir, store, events, settings, training, runs, dispatch, dispose: () => (tail?.dispose(), training.dispose()) };
 }

@@ -4,17 +4,24 @@ import type { EventName, EventPayloads } from '../../shared/ipc-contract';
 import type { RunConfig } from '../../shared/run-config';
 import type { CheckpointData } from '../../shared/worker-protocol';
 import type { RunStoreApi } from '../store/types';
-import { invalid, messageOf, notFound, ServiceError } from './errors';
+import { conflict, invalid, messageOf, notFound, ServiceError } from './errors';
 
 export const INTERRUPTED_MESSAGE = 'Loadscope exited while this run was training (crash or kill); resume it from its last checkpoint';
 
 /** A run's config (with `steps` as the new total) and one of its checkpoints. */
-export async function loadCheckpoint(store: RunStoreApi, runId: string, step: number, steps?: number): Promise<{ config: RunConfig; checkpoint: CheckpointData; parentName: string }> {
+export async function loadCheckpoint(store: RunStoreApi, runId: string, step: number, steps?: number): Promise<{ config: RunConfig; checkpoint: CheckpointData | null; parentName: string }> {
   const reader = await store.open(runId).catch((err: unknown) => {
     throw err instanceof ServiceError ? err : notFound(`run ${runId}: ${messageOf(err)}`);
   });
   try {
     const have = reader.listCheckpoints().map((c) => c.step);
+    // step 0 without a checkpoint: a run killed before its first checkpoint starts over from scratch
+    if (step === 0 && !have.includes(0)) {
+      const config: RunConfig = { ...reader.config, steps: steps ?? reader.config.steps };
+      return { config, checkpoint: null, parentName: reader.meta.name };
+    }
+    // a checkpoint past the last committed step (its steps.jsonl line was torn) would leave a gap
+    if (step > reader.lastStep) throw conflict(`run ${runId}: the checkpoint of step ${step} is after the last committed step ${reader.lastStep}; resume from an earlier checkpoint`);
     if (!have.includes(step)) throw notFound(`run ${runId} has no checkpoint at step ${step} (has: ${have.join(', ') || 'none'})`);
     const config: RunConfig = { ...reader.config, steps: steps ?? reader.config.steps };
     if (config.steps <= step) throw invalid(`steps must be above the checkpoint step ${step} (got ${config.steps})`, [{ path: 'steps', message: `must be above ${step}` }]);
@@ -37,7 +44,8 @@ export async function recoverInterrupted(
 ): Promise<string[]> {
   const marked: string[] = [];
   for (const item of await store.list()) {
-    if ((item.status !== 'running' && item.status !== 'paused') || isOurs(item.runId)) continue;
+    // an external trainer's run is its own: never marked failed here, whatever its status says
+    if ((item.status !== 'running' && item.status !== 'paused') || isOurs(item.runId) || item.source === 'external') continue;
     try {
       const w = await store.openWriter(item.runId);
       w.setStatus('failed', { failure: INTERRUPTED_MESSAGE });

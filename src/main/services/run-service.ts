@@ -20,13 +20,26 @@ export class RunService {
     return this.read(runId, (r) => {
       const item = { runId, name: r.meta.name, status: r.meta.status, strategy: r.config.strategy, preset: r.config.preset, tags: r.meta.tags, createdAt: r.meta.createdAt };
       const s = r.meta.summary;
+      const ext = r.external;
+      // no summary (an external trainer's run): the last line's running AvgMaxVio / SupMaxVio when it logs
+      // them (no parse of a long steps.jsonl), else computed from every line's maxVio; the last eval's perplexity
+      const fin = (x: unknown) => (typeof x === 'number' && Number.isFinite(x) ? x : null);
+      const last = s ? null : r.lastRecords();
+      let avg = fin(last?.step?.avgMaxVio);
+      let sup = fin(last?.step?.supMaxVio);
+      if (last?.step && (avg === null || sup === null)) {
+        const t = r.scalars({ fromStep: r.lastStep, maxPoints: 2 });
+        avg ??= fin(t.avgMaxVio.at(-1));
+        sup ??= fin(t.supMaxVio.at(-1));
+      }
       return {
         ...item,
         steps: r.lastStep,
         totalSteps: r.config.steps,
-        avgMaxVio: s?.avgMaxVio ?? null,
-        supMaxVio: s?.supMaxVio ?? null,
-        perplexity: s?.finalValPerplexity ?? null,
+        avgMaxVio: s ? (s.avgMaxVio ?? null) : avg,
+        supMaxVio: s ? (s.supMaxVio ?? null) : sup,
+        perplexity: s ? (s.finalValPerplexity ?? null) : fin(last?.eval?.valPerplexity),
+        ...(ext ? { source: 'external' as const, external: ext } : {}),
         warnings: r.warnings,
         config: r.config,
         backend: r.meta.backend,

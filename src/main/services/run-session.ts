@@ -26,6 +26,8 @@ export class RunSession {
   backend: BackendInfo | null = null;
   lastReport: StepReport | null = null;
   lastEval: EvalReport | null = null;
+  /** the first store write that failed: the run ends 'failed' with it */
+  storeFailure: string | null = null;
   readonly waiters: CheckpointWaiter[] = [];
   private readonly writes = new Set<Promise<unknown>>();
   private readonly tpsSamples: number[] = [];

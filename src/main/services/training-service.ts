@@ -8,7 +8,9 @@ import type { RunStatus } from '../../shared/reports';
 import type { WorkerReport } from '../../shared/worker-protocol';
 import { engineWorkerEntry, type WorkerEntry } from '../engine/worker-path';
 import type { RunStoreApi } from '../store/types';
-import { conflict, invalid, messageOf, notFound, ServiceError } from './errors';
+import { totalmem } from 'node:os';
+import { memoryProblem } from '../../shared/memory-estimate';
+import { conflict, invalid, messageOf, notFound, ServiceError, storeFailure } from './errors';
 import { RunFrames } from './run-frames';
 import { RunSession } from './run-session';
 import { WorkerHost } from './worker-host';
@@ -38,11 +40,20 @@ export interface TrainingServiceOptions {
 
 export { INTERRUPTED_MESSAGE };
 
+/** Refuse, before any folder is made or worker started, a model the backend cannot hold. */
+function assertFits(config: RunConfig): void {
+  const backend = usesNativeBackend(config) ? 'tensorflow' : config.backend === 'cpu' ? 'cpu' : 'wasm';
+  const problem = memoryProblem(config.model, { dense: config.dispatch === 'dense', backend, machineBytes: totalmem() });
+  if (problem) throw invalid(problem, [{ path: config.preset === 'custom' ? 'model' : 'preset', message: problem }]);
+}
+
 export class TrainingService {
   private readonly runs = new Map<string, RunSession>();
   private readonly queue: RunSession[] = [];
   private sharedHost: WorkerHost | null = null;
   private disposed = false;
+  /** why each ended run failed (also when meta.json could not take the reason) */
+  private readonly failures = new Map<string, string | null>();
 
   constructor(private readonly opts: TrainingServiceOptions) {}
 
@@ -59,6 +70,7 @@ export class TrainingService {
     if (data.kind === 'file' && !existsSync(data.path)) throw invalid(`data file not found: ${data.path}`, [{ path: 'data.path', message: `file not found: ${data.path}` }]);
     await this.assertBackendUsable(resolved.config);
     const name = (input as { name?: string } | null)?.name;
+    assertFits(resolved.config);
     const writer = await this.opts.store.create(resolved.config, name ? { name } : undefined);
     return this.enqueue(new RunSession(writer.runId, resolved.config, writer, this.framesFor(writer.runId, resolved.config)));
   }
@@ -69,15 +81,19 @@ export class TrainingService {
     if (this.runs.has(runId)) throw conflict(`run ${runId} is already ${this.runs.get(runId)!.status}`);
     const { config, checkpoint } = await loadCheckpoint(this.opts.store, runId, step, steps);
     await this.assertBackendUsable(config);
-    const writer = await this.opts.store.openWriter(runId, { truncateAfterStep: step, totalSteps: config.steps });
-    return this.enqueue(new RunSession(runId, config, writer, this.framesFor(runId, config), checkpoint));
+    assertFits(config);
+    // no checkpoint (step 0): everything recorded moves to backup/ and the run trains from scratch
+    const writer = await this.opts.store.openWriter(runId, { truncateAfterStep: checkpoint ? step : -1, totalSteps: config.steps });
+    return this.enqueue(new RunSession(runId, config, writer, this.framesFor(runId, config), checkpoint ?? undefined));
   }
 
   /** A new run that starts from a checkpoint of another one. */
   async branch(runId: string, step: number, name?: string, steps?: number): Promise<{ runId: string }> {
     this.assertOpen();
     const { config, checkpoint, parentName } = await loadCheckpoint(this.opts.store, runId, step, steps);
+    if (!checkpoint) throw notFound(`run ${runId} has no checkpoint at step ${step} to branch from`);
     await this.assertBackendUsable(config);
+    assertFits(config);
     const writer = await this.opts.store.create(config, { name: name ?? `${parentName} from step ${step}`, parent: { runId, step } });
     return this.enqueue(new RunSession(writer.runId, config, writer, this.framesFor(writer.runId, config), checkpoint));
   }
@@ -132,6 +148,11 @@ export class TrainingService {
   /** The final status of a run the service holds (immediately null if it holds none). */
   waitFor(runId: string): Promise<RunStatus | null> {
     return this.runs.get(runId)?.done ?? Promise.resolve(null);
+  }
+
+  /** The failure reason of a run that ended in this service (null: none, or not ended here). */
+  failureOf(runId: string): string | null {
+    return this.failures.get(runId) ?? null;
   }
 
   statusOf(runId: string): RunStatus | null {
@@ -213,7 +234,13 @@ export class TrainingService {
   private onReport(host: WorkerHost, msg: WorkerReport): void {
     const run = this.runs.get(msg.runId);
     if (!run || run.host !== host) return;
-    const onError = (err: unknown) => this.log('warn', `run ${run.runId}: store write failed: ${messageOf(err)}`);
+    // a checkpoint that could not be written fails the run: nothing may report a save that did not happen
+    const onError = (err: unknown) => {
+      const reason = storeFailure(err, msg.type === 'checkpoint' ? `the checkpoint of step ${msg.checkpoint.step}` : 'the run');
+      run.storeFailure ??= reason;
+      this.log('warn', `run ${run.runId}: ${reason}`);
+      void this.end(run, 'failed', reason);
+    };
     try {
       switch (msg.type) {
         case 'ready':
@@ -257,7 +284,9 @@ export class TrainingService {
       }
     } catch (err) {
       // a store failure must not take the service down: the run fails with the reason
-      void this.end(run, 'failed', `could not record the run: ${messageOf(err)}`);
+      const reason = storeFailure(err, msg.type === 'step' ? `step ${msg.report.step}` : `the ${msg.type} report`);
+      run.storeFailure ??= reason;
+      void this.end(run, 'failed', reason);
       return;
     }
     this.opts.onReport?.(msg);
@@ -284,13 +313,34 @@ export class TrainingService {
     run.ending = true;
     run.frames.flush();
     await run.settled();
+    // a write that failed while the run was ending (its last checkpoint) turns any end into 'failed'
+    if (run.storeFailure) {
+      status = 'failed';
+      failure = run.storeFailure;
+    }
     const summary = run.summary();
     try {
       run.writer.setStatus(status, { ...(run.backend ? { backend: run.backend } : {}), ...(failure ? { failure } : {}), ...(summary ? { summary } : {}) });
+    } catch (err) {
+      status = 'failed';
+      failure = `${failure ? `${failure}; ` : ''}${storeFailure(err, 'meta.json')}`;
+      this.log('warn', `run ${run.runId}: ${failure}`);
+    }
+    try {
       await run.writer.close();
     } catch (err) {
+      if (status !== 'failed') {
+        status = 'failed';
+        failure = storeFailure(err, 'the run files at close');
+        try {
+          run.writer.setStatus('failed', { failure });
+        } catch {
+          // meta.json cannot be written either: the failure is still reported below
+        }
+      }
       this.log('warn', `run ${run.runId}: could not close its folder: ${messageOf(err)}`);
     }
+    this.failures.set(run.runId, failure ?? null);
     const host = run.host;
     host?.runIds.delete(run.runId);
     if (host && !host.shared) void host.terminate();

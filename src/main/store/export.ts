@@ -20,6 +20,8 @@ const TIMING_FIELDS = ['forwardBackwardMs', 'optimizerMs', 'routingMs', 'totalMs
 const EVAL_FIELDS = ['step', 'valLoss', 'valPerplexity', 'valMaxVio'];
 
 const cell = (x: unknown): string => (typeof x === 'number' && Number.isFinite(x) ? String(x) : '');
+/** a byte (Loadscope's runs) or an external trainer's BPE string, quoted as CSV wants */
+const tokenCell = (t: unknown): string => (typeof t === 'string' ? `"${t.replace(/"/g, '""')}"` : cell(t));
 const range = (n: number, prefix: string): string[] => Array.from({ length: n }, (_, i) => `${prefix}${i}`);
 
 export function* exportChunks(src: ExportSource, series: ExportSeries, format: 'csv' | 'json'): Generator<string> {
@@ -79,7 +81,7 @@ function topTokensRows(r: Record<string, unknown>): string {
   const tokens = Array.isArray(r.tokens) ? (r.tokens as unknown[][][]) : [];
   tokens.forEach((experts, l) =>
     (experts ?? []).forEach((pairs, e) =>
-      ((pairs ?? []) as Array<[number, number]>).forEach(([byte, count], rank) => lines.push(`${cell(r.step)},${l},${e},${rank},${cell(byte)},${cell(count)}\n`)),
+      ((pairs ?? []) as Array<[number | string, number]>).forEach(([token, count], rank) => lines.push(`${cell(r.step)},${l},${e},${rank},${tokenCell(token)},${cell(count)}\n`)),
     ),
   );
   return lines.join('');

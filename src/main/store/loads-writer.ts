@@ -1,7 +1,7 @@
 // Write side of loads.bin and its summary pyramid: one fixed-size, checksummed record per step.
-import { closeSync, existsSync, fstatSync, fsyncSync, ftruncateSync, openSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, fstatSync, fsyncSync, ftruncateSync, openSync } from 'node:fs';
 import { join } from 'node:path';
-import { readAt } from './fs-util';
+import { readAt, writeAllSync } from './fs-util';
 import {
   DTYPE_UINT16,
   FILES,
@@ -55,8 +55,11 @@ export class LoadsAppender {
   /** A new, empty loads.bin and summary files. */
   static create(dir: string, header: Omit<LoadsHeader, 'version'>): LoadsAppender {
     const fd = openSync(join(dir, FILES.loads), 'wx');
-    writeSync(fd, encodeLoadsHeader(header));
-    closeSync(fd);
+    try {
+      writeAllSync(fd, encodeLoadsHeader(header));
+    } finally {
+      closeSync(fd);
+    }
     const a = new LoadsAppender(dir, header, 0);
     for (const s of SUMMARY_BLOCKS) a.levels.push(a.openLevel(dir, s, 0));
     return a;
@@ -78,7 +81,7 @@ export class LoadsAppender {
       ftruncateSync(lv.fd, HEADER_BYTES + onDisk * rb);
       for (let b = onDisk; b < complete; b++) {
         const rec = computeBlockRecord(loads, s, b);
-        writeSync(lv.fd, rec, 0, rec.length, HEADER_BYTES + b * rb);
+        writeAllSync(lv.fd, rec, HEADER_BYTES + b * rb);
       }
       lv.blocks = complete;
       // the rows of the unfinished block go back into the accumulator
@@ -103,7 +106,7 @@ export class LoadsAppender {
     const header = encodeSummaryHeader(this.header.layers, this.header.experts, blockRows);
     if (fresh || !summaryHeaderMatches(readAt(fd, 0, HEADER_BYTES), this.header.layers, this.header.experts, blockRows)) {
       ftruncateSync(fd, 0);
-      writeSync(fd, header, 0, header.length, 0);
+      writeAllSync(fd, header, 0);
     }
     const cells = this.cells;
     return { blockRows, fd, sum: new Float64Array(cells), max: new Float32Array(cells).fill(-Infinity), rows: 0, firstStep: 0, blocks };
@@ -118,7 +121,18 @@ export class LoadsAppender {
     this.rec.writeUInt32LE(step, 0);
     this.values.set(loadsLE);
     sealRecord(this.rec);
-    writeSync(this.fd, this.rec);
+    const before = HEADER_BYTES + this.rows * this.rec.length;
+    try {
+      writeAllSync(this.fd, this.rec);
+    } catch (err) {
+      // a short record must not stay: cut it off (open drops it anyway if this fails too)
+      try {
+        ftruncateSync(this.fd, before);
+      } catch {
+        // nothing more to do
+      }
+      throw err;
+    }
     this.rows++;
     for (const lv of this.levels) this.accumulate(lv, loadsLE, step);
   }
@@ -134,7 +148,7 @@ export class LoadsAppender {
     if (++lv.rows < lv.blockRows) return;
     const rec = encodeBlock(this.header.layers, this.header.experts, lv.blocks, lv.firstStep, step, sum, max, lv.rows);
     // explicit position: the file is opened r+ (its header may need rewriting), not in append mode
-    writeSync(lv.fd, rec, 0, rec.length, HEADER_BYTES + lv.blocks * rec.length);
+    writeAllSync(lv.fd, rec, HEADER_BYTES + lv.blocks * rec.length);
     lv.blocks++;
     lv.rows = 0;
     sum.fill(0);
@@ -146,8 +160,16 @@ export class LoadsAppender {
     for (const lv of this.levels) fsyncSync(lv.fd);
   }
 
+  /** Close every fd, even when one close fails. */
   close(): void {
-    closeSync(this.fd);
-    for (const lv of this.levels) closeSync(lv.fd);
+    let first: unknown = null;
+    for (const fd of [this.fd, ...this.levels.map((lv) => lv.fd)]) {
+      try {
+        closeSync(fd);
+      } catch (err) {
+        first ??= err;
+      }
+    }
+    if (first) throw first;
   }
 }

@@ -42,7 +42,8 @@ export function readMeta(dir: string, runId: string, issues: string[]): { meta: 
   }
   const problems: string[] = [];
   const pick = <K extends keyof RunMeta>(key: K, ok: (x: unknown) => boolean): RunMeta[K] => {
-    if (v[key] === undefined) return fallback[key];
+    // a readable meta.json without a status (an external trainer's minimal one) is stopped, not failed
+    if (v[key] === undefined) return key === 'status' ? ('stopped' as RunMeta[K]) : fallback[key];
     if (ok(v[key])) return v[key] as RunMeta[K];
     problems.push(`"${key}" is invalid`);
     return fallback[key];

@@ -7,12 +7,13 @@ import type { CheckpointInfo, CommandResponses, Heatmap, ScalarSeries } from '..
 import { invalid, notFound } from '../services/errors';
 import type { RunMeta, RunReader } from './types';
 import { FILES, idealLoadOf } from './format';
-import { writerAlive } from './fs-util';
+import { readJsonFile, writerAlive } from './fs-util';
 import { JsonlFile, readLastRecord } from './jsonl';
 import { LoadsFile } from './loads-file';
 import { SummaryReader, newAgg } from './summary';
 import { ScalarColumns } from './scalars';
 import { readConfig, readMeta } from './meta';
+import { readExternalConfig, type ExternalInfo } from './external';
 import { listCheckpointFiles, readCheckpointFile } from './checkpoint-io';
 import { exportChunks, type ExportSeries } from './export';
 
@@ -24,6 +25,8 @@ export const MAX_LOAD_ROWS = 20_000;
 export class RunReaderImpl implements RunReader {
   readonly meta: RunMeta;
   readonly config: RunConfig;
+  /** set for runs another trainer writes (meta.source "external"): read-only, never repaired */
+  readonly external: ExternalInfo | null = null;
   /** what was dropped or is wrong: makes the run read-only */
   private damage: string[] = [];
   /** worth saying, but the data is fine (a crash left status 'running', a left-over temporary file) */
@@ -50,7 +53,20 @@ export class RunReaderImpl implements RunReader {
     this.meta = m.meta;
     this.loads = LoadsFile.open(join(dir, FILES.loads), this.damage, { check: this.quick ? 'tail' : 'auto', final: !this.live });
     this.summary = this.loads ? new SummaryReader(dir, this.loads) : null;
-    const c = readConfig(dir, this.damage, this.loads?.header);
+    let c: { config: RunConfig; ok: boolean };
+    if (this.meta.source === 'external') {
+      const raw = readJsonFile(join(dir, FILES.config));
+      const obj = raw.ok && typeof raw.value === 'object' && raw.value !== null && !Array.isArray(raw.value) ? (raw.value as Record<string, unknown>) : {};
+      if (!raw.ok) this.notes.push(`config.json: ${raw.error}; the model's fields are unknown`);
+      const ext = readExternalConfig(obj, typeof this.meta.framework === 'string' ? this.meta.framework : 'unknown', this.damage, this.loads?.header);
+      c = { config: ext.config, ok: true };
+      this.external = ext.external;
+      // an external run's status is its writer's business: a vanished writer means "stopped writing", not a crash
+      if (this.meta.status === 'running' && !this.live) {
+        this.meta.status = 'stopped';
+        this.notes.push('stopped writing: the trainer that wrote this run is gone (nothing was changed)');
+      }
+    } else c = readConfig(dir, this.damage, this.loads?.header);
     this.config = c.config;
     if (this.loads && c.ok && (this.loads.header.layers !== c.config.model.layers || this.loads.header.experts !== c.config.model.experts)) {
       this.damage.push(`loads.bin holds ${this.loads.header.layers}×${this.loads.header.experts} loads but config.json says ${c.config.model.layers}×${c.config.model.experts}`);
@@ -83,7 +99,10 @@ export class RunReaderImpl implements RunReader {
     return this.loads?.header.experts ?? this.config.model.experts;
   }
   get idealLoad(): number {
-    return this.loads?.header.idealLoad || idealLoadOf(this.config.model);
+    if (this.loads?.header.idealLoad) return this.loads.header.idealLoad;
+    // external runs: k·T/E from the declared tokens per step, else 0 (unknown), never a preset's
+    if (this.external) return this.external.tokensPerStep && this.config.model.topK ? (this.external.tokensPerStep * this.config.model.topK) / this.experts : 0;
+    return idealLoadOf(this.config.model);
   }
 
   /** Take in what a live writer appended; on open also reports torn tails. */
@@ -242,10 +261,14 @@ export class RunReaderImpl implements RunReader {
         share.push(sum > 0 ? load / sum : 0);
       });
     }
-    const last = readLastRecord(join(this.dir, FILES.topTokens)).record as { tokens?: Array<Array<Array<[number, number]>>> } | null;
+    const last = readLastRecord(join(this.dir, FILES.topTokens)).record as { tokens?: Array<Array<Array<[number | string, number]>>> } | null;
     const topTokens = last?.tokens?.[layer]?.[expert] ?? [];
     const ds = bucketMeans(steps, share, maxPoints);
     return { steps: ds.steps, share: ds.values, idealShare: 1 / this.experts, overStreakMax: overMax, underStreakMax: underMax, topTokens };
+  }
+
+  lastRecords(): { step: Record<string, unknown> | null; eval: Record<string, unknown> | null } {
+    return { step: readLastRecord(this.steps.path).record, eval: readLastRecord(join(this.dir, FILES.eval)).record };
   }
 
   listCheckpoints(): CheckpointInfo[] {

@@ -8,7 +8,7 @@ import type { RunListItem } from '../../shared/ipc-contract';
 import { ServiceError, conflict, invalid, notFound } from '../services/errors';
 import type { RunMeta, RunReader, RunStoreApi, RunWriter } from './types';
 import { DTYPE_FLOAT32, FILES, FORMAT_VERSION, idealLoadOf, isValidRunId } from './format';
-import { openWritersHere, writerAlive } from './fs-util';
+import { acquireLock, openWritersHere, releaseLock, writerAlive } from './fs-util';
 import { LoadsAppender } from './loads-writer';
 import { LoadsFile } from './loads-file';
 import { readConfig, readMeta, writeConfig, writeMeta } from './meta';
@@ -55,11 +55,19 @@ export class RunStore implements RunStoreApi {
       parent: opts.parent ?? null,
       formatVersion: FORMAT_VERSION,
     };
-    await writeConfig(dir, config);
-    writeMeta(dir, meta);
-    const { layers, experts } = config.model;
-    const loads = LoadsAppender.create(dir, { layers, experts, dtype: DTYPE_FLOAT32, idealLoad: idealLoadOf(config.model) });
-    return new RunWriterImpl(runId, dir, meta, config, loads, -1);
+    acquireLock(dir);
+    try {
+      await writeConfig(dir, config);
+      writeMeta(dir, meta);
+      const { layers, experts } = config.model;
+      const loads = LoadsAppender.create(dir, { layers, experts, dtype: DTYPE_FLOAT32, idealLoad: idealLoadOf(config.model) });
+      return new RunWriterImpl(runId, dir, meta, config, loads, -1);
+    } catch (err) {
+      // a new folder that could not be set up (disk full) is removed rather than left half-made
+      releaseLock(dir);
+      rmSync(dir, { recursive: true, force: true });
+      throw err;
+    }
   }
 
   private newFolder(config: RunConfig): { runId: string; dir: string } {
@@ -78,9 +86,20 @@ export class RunStore implements RunStoreApi {
 
   async openWriter(runId: string, opts: { truncateAfterStep?: number; totalSteps?: number } = {}): Promise<RunWriter> {
     const dir = this.dirOf(runId);
-    if (writerAlive(dir)) throw conflict(`run ${runId} is being written by another training`);
+    // the lock comes first (exclusive create): of concurrent resumes exactly one cuts and writes the folder
+    if (openWritersHere.has(dir) || !acquireLock(dir)) throw conflict(`run ${runId} is being written by another training`);
+    try {
+      return await this.openLocked(dir, runId, opts);
+    } catch (err) {
+      releaseLock(dir);
+      throw err;
+    }
+  }
+
+  private async openLocked(dir: string, runId: string, opts: { truncateAfterStep?: number; totalSteps?: number }): Promise<RunWriter> {
     const issues: string[] = [];
     const m = readMeta(dir, runId, issues);
+    if (m.meta.source === 'external') throw new ServiceError('read-only', `run ${runId} was written by an external trainer; Loadscope cannot continue it`);
     const c = readConfig(dir, issues);
     if (!m.ok || !c.ok) throw new ServiceError('read-only', `run ${runId} cannot be continued: ${issues.join('; ')}`);
     cutAfter(dir, opts.truncateAfterStep);
@@ -133,12 +152,13 @@ export class RunStore implements RunStoreApi {
         avg ??= num(s.avgMaxVio.at(-1));
         sup ??= num(s.supMaxVio.at(-1));
       }
+      const ext = r.external;
       return {
         runId,
         name: r.meta.name,
         status: r.meta.status,
-        strategy: r.config.strategy,
-        preset: r.config.preset,
+        strategy: ext ? (ext.unknown.includes('strategy') ? 'unknown' : r.config.strategy) : r.config.strategy,
+        preset: ext ? `external · ${ext.framework}` : r.config.preset,
         tags: r.meta.tags,
         createdAt: r.meta.createdAt,
         steps: r.lastStep,
@@ -147,6 +167,7 @@ export class RunStore implements RunStoreApi {
         supMaxVio: sup,
         perplexity: num(lastEval?.valPerplexity),
         warnings: r.warnings,
+        ...(ext ? { source: 'external' as const } : {}),
       };
     } finally {
       r.close();
@@ -190,7 +211,8 @@ export class RunStore implements RunStoreApi {
       if (writerAlive(dir) || openWritersHere.has(dir)) continue;
       const issues: string[] = [];
       const m = readMeta(dir, item.runId, issues);
-      if (!m.ok) continue;
+      // an external trainer owns its run: never marked failed or touched, whether or not it still writes
+      if (!m.ok || m.meta.source === 'external') continue;
       writeMeta(dir, { ...m.meta, status: 'failed', failure: 'the training process ended without closing the run (crash or kill); resume from its last checkpoint' });
       rmSync(join(dir, FILES.lock), { force: true });
       marked.push(item.runId);

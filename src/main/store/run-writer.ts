@@ -1,5 +1,5 @@
 // Appends to one run folder: loads record first, then the steps.jsonl line that commits the step.
-import { closeSync, fsyncSync, openSync, rmSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, fstatSync, fsyncSync, ftruncateSync, openSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { RunConfig } from '../../shared/run-config';
 import type { BackendInfo, EvalReport, RunStatus, RunSummary, StepReport, TopTokensReport } from '../../shared/reports';
@@ -7,7 +7,8 @@ import type { CheckpointData } from '../../shared/worker-protocol';
 import type { CheckpointInfo } from '../../shared/ipc-contract';
 import type { RunMeta, RunWriter } from './types';
 import { DTYPE_FLOAT32, FILES, idealLoadOf } from './format';
-import { lockContent, openWritersHere } from './fs-util';
+import { acquireLock, openWritersHere, removeTempFiles, writeAllSync } from './fs-util';
+import { conflict } from '../services/errors';
 import { LoadsAppender } from './loads-writer';
 import { readMeta, writeMeta } from './meta';
 import { pruneCheckpoints, writeCheckpointFile } from './checkpoint-io';
@@ -17,6 +18,8 @@ export class RunWriterImpl implements RunWriter {
   private evalFd: number;
   private topFd: number;
   private closed = false;
+  /** the first failed append: later appends are refused, so a gap can never follow a lost record */
+  private broken: unknown = null;
 
   constructor(
     readonly runId: string,
@@ -27,19 +30,56 @@ export class RunWriterImpl implements RunWriter {
     /** last step on disk: appends must come after it */
     private lastStep: number,
   ) {
-    this.stepsFd = openSync(join(dir, FILES.steps), 'a');
-    this.evalFd = openSync(join(dir, FILES.eval), 'a');
-    this.topFd = openSync(join(dir, FILES.topTokens), 'a');
-    writeFileSync(join(dir, FILES.lock), lockContent());
-    openWritersHere.add(dir);
+    // the store takes the lock before it cuts the folder (openWriter); a writer made elsewhere takes it here
+    if (!openWritersHere.has(dir) && !acquireLock(dir)) throw conflict(`run ${runId} is being written by another training`);
+    try {
+      this.stepsFd = openSync(join(dir, FILES.steps), 'a');
+      this.evalFd = openSync(join(dir, FILES.eval), 'a');
+      this.topFd = openSync(join(dir, FILES.topTokens), 'a');
+    } catch (err) {
+      this.releaseLock();
+      throw err;
+    }
+  }
+
+  /**
+   * Append one JSONL line; a failed or short write is cut back off, so a torn line never stands for a
+   * committed record.
+   */
+  private appendLine(fd: number, line: string): void {
+    const before = fstatSync(fd).size;
+    try {
+      writeAllSync(fd, line);
+    } catch (err) {
+      try {
+        ftruncateSync(fd, before);
+      } catch {
+        // the cut itself failed: the torn line is dropped when the run is opened again
+      }
+      throw err;
+    }
   }
 
   private check(): void {
     if (this.closed) throw new Error(`run ${this.runId}: writer is closed`);
+    if (this.broken) throw this.broken;
+  }
+
+  private guarded(f: () => void): void {
+    this.check();
+    try {
+      f();
+    } catch (err) {
+      this.broken = err;
+      throw err;
+    }
   }
 
   appendStep(report: StepReport): void {
-    this.check();
+    this.guarded(() => this.appendStepNow(report));
+  }
+
+  private appendStepNow(report: StepReport): void {
     if (!(report.step > this.lastStep)) throw new Error(`run ${this.runId}: step ${report.step} is not after the last step ${this.lastStep}`);
     if (!this.loads) {
       const { layers, experts } = report;
@@ -52,22 +92,20 @@ export class RunWriterImpl implements RunWriter {
     this.loads.append(report.step, report.loadsLE);
     // the steps.jsonl line commits the step: a crash before it leaves an uncommitted loads record, dropped on open
     const { loadsLE: _loads, maxVioL, ...scalars } = report;
-    writeSync(this.stepsFd, JSON.stringify({ ...scalars, maxVioL: Array.from(maxVioL) }) + '\n');
+    this.appendLine(this.stepsFd, JSON.stringify({ ...scalars, maxVioL: Array.from(maxVioL) }) + '\n');
     this.lastStep = report.step;
   }
 
   appendEval(report: EvalReport): void {
-    this.check();
-    writeSync(this.evalFd, JSON.stringify(report) + '\n');
+    this.guarded(() => this.appendLine(this.evalFd, JSON.stringify(report) + '\n'));
   }
 
   appendTopTokens(report: TopTokensReport): void {
-    this.check();
-    writeSync(this.topFd, JSON.stringify(report) + '\n');
+    this.guarded(() => this.appendLine(this.topFd, JSON.stringify(report) + '\n'));
   }
 
   setStatus(status: RunStatus, extra: { backend?: BackendInfo; failure?: string; summary?: RunSummary } = {}): void {
-    this.check();
+    if (this.closed) throw new Error(`run ${this.runId}: writer is closed`);
     // name and tags may have been changed by rename/tag since this writer opened: start from the file
     const issues: string[] = [];
     const onDisk = readMeta(this.dir, this.runId, issues);
@@ -79,8 +117,21 @@ export class RunWriterImpl implements RunWriter {
       failure: extra.failure ?? (status === 'failed' ? base.failure : null),
       summary: extra.summary ?? base.summary,
     };
-    if (status !== 'running') this.sync();
-    writeMeta(this.dir, this.meta);
+    if (status !== 'running') {
+      try {
+        this.sync();
+      } catch (err) {
+        if (status !== 'failed') throw err; // a failing disk still gets its 'failed' recorded if it can
+      }
+    }
+    try {
+      writeMeta(this.dir, this.meta);
+    } catch {
+      // a full disk: free what failed writes left (temp files) and try once more, so 'failed' gets recorded
+      removeTempFiles(this.dir);
+      removeTempFiles(join(this.dir, FILES.checkpoints));
+      writeMeta(this.dir, this.meta);
+    }
   }
 
   async writeCheckpoint(checkpoint: CheckpointData, reason: string): Promise<CheckpointInfo> {
@@ -99,15 +150,29 @@ export class RunWriterImpl implements RunWriter {
     fsyncSync(this.topFd);
   }
 
+  /** Close every fd and release the lock even when a sync fails (the first error is rethrown). */
   async close(): Promise<void> {
     if (this.closed) return;
-    this.sync();
-    this.loads?.close();
-    closeSync(this.stepsFd);
-    closeSync(this.evalFd);
-    closeSync(this.topFd);
+    this.closed = true;
+    let first: unknown = null;
+    const attempt = (f: () => void) => {
+      try {
+        f();
+      } catch (err) {
+        first ??= err;
+      }
+    };
+    attempt(() => this.sync());
+    attempt(() => this.loads?.close());
+    for (const fd of [this.stepsFd, this.evalFd, this.topFd]) attempt(() => closeSync(fd));
+    removeTempFiles(this.dir);
+    removeTempFiles(join(this.dir, FILES.checkpoints));
+    this.releaseLock();
+    if (first) throw first;
+  }
+
+  private releaseLock(): void {
     rmSync(join(this.dir, FILES.lock), { force: true });
     openWritersHere.delete(this.dir);
-    this.closed = true;
   }
 }

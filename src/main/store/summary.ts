@@ -62,6 +62,10 @@ interface Level {
   /** valid records in the file (blocks past it are computed from loads.bin and cached) */
   onDisk: number;
   cache: Map<number, Buffer>;
+  /** on-disk blocks whose CRC was checked and found right (checked once, on first use) */
+  verified: Set<number>;
+  /** blocks whose CRC was wrong: rebuilt from loads.bin (reported once per file) */
+  garbled: number;
 }
 
 /** Read side of the pyramid over one LoadsFile. Missing or short summary files are made up in memory. */
@@ -78,7 +82,7 @@ export class SummaryReader {
     this.recordBytes = summaryRecordBytes(layers, experts);
     this.levels = SUMMARY_BLOCKS.map((blockRows) => {
       const path = join(dir, summaryFile(blockRows));
-      const level: Level = { blockRows, fd: null, onDisk: 0, cache: new Map() };
+      const level: Level = { blockRows, fd: null, onDisk: 0, cache: new Map(), verified: new Set(), garbled: 0 };
       if (!existsSync(path)) return level;
       const fd = openSync(path, 'r');
       if (!summaryHeaderMatches(readAt(fd, 0, HEADER_BYTES), layers, experts, blockRows)) {
@@ -127,7 +131,7 @@ export class SummaryReader {
     let buf: Buffer;
     let off: number;
     // blocks inside the valid rows only (the file may hold a block of rows not committed yet)
-    if (lv.fd !== null && block < lv.onDisk) {
+    if (lv.fd !== null && block < lv.onDisk && this.blockOk(lv, block)) {
       buf = readAt(lv.fd, HEADER_BYTES + block * this.recordBytes + at, E * 8);
       off = 0;
     } else {
@@ -153,12 +157,26 @@ export class SummaryReader {
     agg.count += rows;
   }
 
+  /** Is an on-disk block's CRC right? A wrong one is rebuilt from loads.bin, with a warning. */
+  private blockOk(lv: Level, block: number): boolean {
+    if (lv.verified.has(block)) return true;
+    if (lv.cache.has(block)) return false;
+    if (recordOk(readAt(lv.fd!, HEADER_BYTES + block * this.recordBytes, this.recordBytes))) {
+      lv.verified.add(block);
+      return true;
+    }
+    if (lv.garbled++ === 0) this.issues.push(`${summaryFile(lv.blockRows)}: block ${block} fails its checksum (garbled); its values are rebuilt from loads.bin`);
+    lv.cache.set(block, computeBlockRecord(this.loads, lv.blockRows, block));
+    return false;
+  }
+
   /** Drop what is known about blocks at or past this row count (after rows were capped). */
   capRows(rows: number): void {
     for (const lv of this.levels) {
       const blocks = Math.floor(rows / lv.blockRows);
       if (lv.onDisk > blocks) lv.onDisk = blocks;
       for (const b of lv.cache.keys()) if (b >= blocks) lv.cache.delete(b);
+      for (const b of lv.verified) if (b >= blocks) lv.verified.delete(b);
     }
   }
 

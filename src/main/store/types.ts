@@ -16,6 +16,10 @@ export interface RunMeta {
   /** a branch records where it came from */
   parent: { runId: string; step: number } | null;
   formatVersion: number;
+  /** "external": written by another trainer (docs/trainers.md), which owns its status */
+  source?: 'external';
+  /** the trainer's framework, for external runs */
+  framework?: string;
 }
 
 /** Appends to one run folder. Appends are synchronous and cheap (called once per training step). */
@@ -37,6 +41,10 @@ export interface RunReader {
   readonly config: RunConfig;
   readonly warnings: string[];
   readonly readOnly: boolean;
+  /** external runs: the framework and what their config did not declare */
+  readonly external: import('./external').ExternalInfo | null;
+  /** the last complete lines of steps.jsonl and eval.jsonl (no full parse) */
+  lastRecords(): { step: Record<string, unknown> | null; eval: Record<string, unknown> | null };
   /** the last complete step on disk */
   readonly lastStep: number;
   scalars(opts: { fromStep?: number; toStep?: number; maxPoints: number }): ScalarSeries;

@@ -24,11 +24,23 @@ describe('data sources', () => {
     expect(sorted.slice(0, 10).reduce((x, y) => x + y, 0) / a.length).toBeGreaterThan(0.5);
   });
 
-  it('the built-in corpus is public-domain English text', () => {
+  it('the built-in corpus is public-domain English text: the first address of each President, in order', () => {
     const { bytes, label } = loadText({ kind: 'corpus' });
     expect(label).toMatch(/State of the Union/);
+    // 43 addresses of ~50 KB each: large enough for the paper-sized presets' validation split
     expect(bytes.length).toBeGreaterThan(1_000_000);
-    expect(new TextDecoder().decode(bytes.subarray(0, 4000))).toMatch(/Congress/);
+    const text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+    expect(text.slice(0, 4000)).toMatch(/Congress/);
+    const headers = [...text.matchAll(/^State of the Union Address, (\d{4}), (.+)$/gm)];
+    expect(headers.length).toBe(43);
+    expect(headers[0].slice(1)).toEqual(['1790', 'George Washington']);
+    expect(headers[42].slice(1)).toEqual(['2021', 'Joseph R Biden']);
+    const years = headers.map((h) => Number(h[1]));
+    expect([...years].sort((a, b) => a - b)).toEqual(years);
+    // one address per President: Cleveland's second term is not repeated
+    expect(new Set(headers.map((h) => h[2])).size).toBe(43);
+    // the same bytes every time (a fixed split for every run)
+    expect(loadText({ kind: 'corpus' }).bytes).toBe(bytes);
   });
 
   it('a user file: missing, empty, binary and non-UTF-8 files fail with the file named', () => {

@@ -58,7 +58,7 @@ describe('training loop', async () => {
   });
 
   it('10 steps + checkpoint + resume 10 steps = 20 uninterrupted steps, exactly', async () => {
-    for (const strategy of ['loss-free', 'bip'] as const) {
+    for (const strategy of ['loss-free', 'bip', 'optimal'] as const) {
       const full = new Trainer(micro({ strategy }), data);
       const expected = await losses(full, 20);
       full.dispose();

@@ -11,18 +11,16 @@ import { matmul, matmulT } from './linear';
 import { MoELayer, type RoutingContext } from './moe';
 import { ParamStore } from './params';
 import { driveSync, hostRoute, type ForwardSteps } from './routing';
+import { rmsNorm } from './rmsnorm';
 
-const EPS = 1e-5;
-
-/** RMSNorm with a learned gain: x / rms(x) · g */
+/** RMSNorm with a learned gain: x / rms(x) · g (fused forward and backward, rmsnorm.ts) */
 class RMSNorm {
   readonly g: tf.Variable;
   constructor(params: ParamStore, name: string, d: number) {
     this.g = params.ones(name, [d]);
   }
   forward(xTD: tf.Tensor2D): tf.Tensor2D {
-    const inv = tf.rsqrt(tf.add(tf.mean(tf.square(xTD), 1, true), EPS));
-    return tf.mul(tf.mul(xTD, inv), this.g);
+    return rmsNorm(xTD, this.g as tf.Tensor1D);
   }
 }
 

@@ -15,6 +15,7 @@ import { collectSlots, dispatchRows, planDispatch } from './dispatch';
 import { matmul } from './linear';
 import type { ParamStore } from './params';
 import { driveSync, hostRoute, type RouteRequest, type Routed } from './routing';
+import { swiglu } from './swiglu';
 
 export type DispatchMode = 'dense' | 'sparse';
 
@@ -51,8 +52,6 @@ export function chooseDispatch(mode: 'auto' | DispatchMode, s: ModelShape): Disp
   const tokens = s.batch * s.ctx;
   return s.experts / s.topK <= 2 && tokens * s.experts * s.expertHidden <= 2 ** 24 ? 'dense' : 'sparse';
 }
-
-const silu = (x: tf.Tensor) => tf.mul(x, tf.sigmoid(x));
 
 export class MoELayer {
   readonly wr: tf.Variable;
@@ -134,7 +133,7 @@ export class MoELayer {
   private dense(xTD: tf.Tensor2D, gatesTE: tf.Tensor2D): tf.Tensor2D {
     const T = xTD.shape[0];
     const { E, h } = this;
-    const hidTH = tf.mul(silu(matmul(xTD, this.w1)), matmul(xTD, this.w3));
+    const hidTH = swiglu(matmul(xTD, this.w1), matmul(xTD, this.w3));
     const gated = tf.reshape(tf.mul(tf.reshape(hidTH, [T, E, h]), tf.reshape(gatesTE, [T, E, 1])), [T, E * h]);
     return matmul(gated as tf.Tensor2D, this.w2);
   }
@@ -154,7 +153,7 @@ export class MoELayer {
       const w1e = tf.slice(this.w1, [0, e * h], [d, h]) as tf.Tensor2D;
       const w3e = tf.slice(this.w3, [0, e * h], [d, h]) as tf.Tensor2D;
       const w2e = tf.slice(this.w2, [e * h, 0], [h, d]) as tf.Tensor2D;
-      outs.push(matmul(tf.mul(silu(matmul(xe, w1e)), matmul(xe, w3e)) as tf.Tensor2D, w2e));
+      outs.push(matmul(swiglu(matmul(xe, w1e), matmul(xe, w3e)), w2e));
     }
     const slotsTKD = collectSlots(outs.length === 1 ? outs[0]! : tf.concat(outs, 0), plan);
     // gate of each (token, slot): Σ_e gatesTE[t, e]·[idx[t, j] = e] through a constant one-hot mask

@@ -2,7 +2,7 @@
 //
 // Shape legend: T tokens, E experts, K = top-k slots per token.
 //   scoresTE  gate scores [T*E]       onTE   1 = token t sits on expert e       loadE  tokens per expert
-//   priceE    warm-start prices ≥ 0   flowE  units on expert e's sink arc (≤ C)  listET tokens on each expert
+//   priceE    warm-start prices ≥ 0 (on return: optimal ones)   flowE  units on expert e's sink arc (≤ C)  listET tokens on each expert
 //
 // Node D merges source and sink (docs/strategies.md). Arcs between the E + 1 nodes, each the cheapest of its kind:
 //   a → b  move a token from a to b (cost s_ta − s_tb)     a → D  drop a token's slot on a (cost s_ta; not with fill)
@@ -263,4 +263,6 @@ export function repairFlow(
     }
     excess -= units;
   }
+  // the optimal duals as prices for the caller's next warm start: p_e = π_D − π_e (clamped: any p ≥ 0 is valid)
+  for (let e = 0; e < E; e++) priceE[e] = Math.max(0, pi[D]! - pi[e]!);
 }

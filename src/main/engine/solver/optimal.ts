@@ -25,11 +25,18 @@ export interface OptimalSolution {
   idxTK: Int32Array;
   keepTK: Uint8Array;
   loadE: Int32Array;
+  /** optimal dual price per expert (≥ 0): a warm start for the next batch of the same layer */
+  priceE: Float64Array;
 }
 
 export interface SolveOptions {
   /** every token takes exactly k experts (rows "= k"); default: at most k, as in the BIP */
   fill?: boolean;
+  /**
+   * prices (≥ 0, one per expert) to start from, e.g. the previous batch's `priceE` of the same layer: any such
+   * prices are a valid start (the result is the same optimum), close ones make the repair short
+   */
+  startPrices?: ArrayLike<number>;
 }
 
 export function solveOptimal(
@@ -48,34 +55,67 @@ export function solveOptimal(
   if (!Number.isInteger(capacity) || capacity < 0) throw new RangeError(`capacity must be a non-negative integer, got ${capacity}`);
   if (fill && capacity * E < k * T) throw new RangeError(`capacity ${capacity} × ${E} experts cannot place ${k} × ${T} slots`);
 
+  const start = options.startPrices;
+  if (start && (start.length !== E || !Array.from(start).every((p) => p >= 0 && Number.isFinite(p)))) {
+    throw new RangeError(`startPrices must hold ${E} finite prices ≥ 0`);
+  }
   const onTE = new Uint8Array(T * E);
   const loadE = new Int32Array(E);
   let priceE: Float64Array = new Float64Array(E);
   initialTopK(scoresTE, T, E, k, fill, priceE, onTE, loadE);
-  let excess = 0;
-  for (let e = 0; e < E; e++) excess += Math.max(0, loadE[e]! - capacity);
-  if (excess > WARM_START_MIN_SHARE * k * T) {
-    priceE = warmStart(scoresTE, T, E, k, capacity, fill);
+  let excess = imbalanceOf(loadE, priceE, capacity);
+  let fromStart = false;
+  if (start && excess > 0) {
+    // the given prices replace plain top-k only when they leave less to repair (a benign batch's top-k is
+    // often closer to balanced than last step's prices, which keep every priced expert's sink saturated)
+    const warmE = Float64Array.from(start);
+    const warmOn = new Uint8Array(T * E);
+    const warmLoad = new Int32Array(E);
+    initialTopK(scoresTE, T, E, k, fill, warmE, warmOn, warmLoad);
+    const warmExcess = imbalanceOf(warmLoad, warmE, capacity);
+    if (warmExcess < excess) {
+      priceE = warmE;
+      onTE.set(warmOn);
+      loadE.set(warmLoad);
+      excess = warmExcess;
+      fromStart = true;
+    }
+  }
+  // a repaired unit costs more with more experts (O(E²) search + O(load·E) rescans), sweeps less so: from given
+  // prices, whose imbalance is mostly scattered noise, the sweeps pay off at a share that shrinks with E (measured)
+  const share = fromStart ? WARM_START_MIN_SHARE * Math.min(1, 16 / E) : WARM_START_MIN_SHARE;
+  if (excess > share * k * T) {
+    // given prices seed the sweeps on the smallest subsample (full-batch sweeps from them cost more than the
+    // subsampled cascade, and a repair of a large imbalance over 64 experts costs more still: measured)
+    priceE = warmStart(scoresTE, T, E, k, capacity, fill, start ? Float64Array.from(start) : undefined);
     onTE.fill(0);
     loadE.fill(0);
     initialTopK(scoresTE, T, E, k, fill, priceE, onTE, loadE);
   }
   repairFlow(scoresTE, T, E, k, capacity, fill, onTE, loadE, priceE);
-  return extract(scoresTE, T, E, k, onTE, loadE);
+  return { ...extract(scoresTE, T, E, k, onTE, loadE), priceE };
+}
+
+/** Units the repair must move from a start: slots above capacity, and empty places on priced (saturated) experts. */
+function imbalanceOf(loadE: Int32Array, priceE: Float64Array, C: number): number {
+  let units = 0;
+  for (let e = 0; e < loadE.length; e++) units += Math.max(0, loadE[e]! - C) + (priceE[e]! > 0 ? Math.max(0, C - loadE[e]!) : 0);
+  return units;
 }
 
 /**
  * Prices for the priced start. Most sweeps run on every SUBSAMPLE-th token with a proportional capacity (the
  * quantiles of a sample are close to the batch's), recursively, so the whole batch only needs the last few.
+ * `from` (a warm start) is where the smallest sample's sweeps begin.
  */
-function warmStart(s: Float32Array | Float64Array, T: number, E: number, k: number, C: number, fill: boolean): Float64Array {
-  let startE: Float64Array | undefined;
+function warmStart(s: Float32Array | Float64Array, T: number, E: number, k: number, C: number, fill: boolean, from?: Float64Array): Float64Array {
+  let startE: Float64Array | undefined = from;
   const subT = Math.floor(T / SUBSAMPLE);
   const subC = Math.round((C * subT) / T);
   if (subT >= 256 && subC * E >= k * subT) {
     const subTE = new Float64Array(subT * E);
     for (let i = 0; i < subT; i++) subTE.set(s.subarray(i * SUBSAMPLE * E, (i * SUBSAMPLE + 1) * E), i * E);
-    startE = warmStart(subTE, subT, E, k, subC, fill);
+    startE = warmStart(subTE, subT, E, k, subC, fill, from);
   }
   return warmPrices(s, T, E, k, C, fill, WARM_START_SWEEPS, startE);
 }
@@ -109,7 +149,7 @@ function initialTopK(s: Float32Array | Float64Array, T: number, E: number, k: nu
 }
 
 /** Kept experts of each token by descending score, then the best unused experts as empty (keep = 0) slots. */
-function extract(s: Float32Array | Float64Array, T: number, E: number, k: number, onTE: Uint8Array, loadE: Int32Array): OptimalSolution {
+function extract(s: Float32Array | Float64Array, T: number, E: number, k: number, onTE: Uint8Array, loadE: Int32Array): Omit<OptimalSolution, 'priceE'> {
   const idxTK = new Int32Array(T * k);
   const keepTK = new Uint8Array(T * k);
   const used = new Uint8Array(E);

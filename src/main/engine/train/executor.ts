@@ -12,6 +12,7 @@ import { crossEntropy, crossEntropyOps } from '../model/loss';
 import type { MoEModel } from '../model/model';
 import type { RoutingContext } from '../model/moe';
 import { deviceRoute, driveAsync, driveSync, replayRoute, type Routed } from '../model/routing';
+import { isDeviceBackend } from '../device';
 import { DeviceAdamW } from './device-optimizer';
 import { AdamW, type Moments } from './optimizer';
 import { sumPairwise } from './sum';
@@ -42,14 +43,7 @@ export interface StepExecutor {
   dispose(): void;
 }
 
-/** Device backends: webgpu, and libtensorflow when it runs on a CUDA GPU. */
-export function isDeviceBackend(): boolean {
-  const name = tf.getBackend();
-  if (name === 'webgpu') return true;
-  if (name !== 'tensorflow') return false;
-  const b = tf.backend() as unknown as { binding?: { isUsingGpuDevice?: () => boolean } };
-  return b.binding?.isUsingGpuDevice?.() === true;
-}
+export { isDeviceBackend };
 
 export function createExecutor(model: MoEModel, config: RunConfig): StepExecutor {
   return isDeviceBackend() ? new DeviceExecutor(model, config) : new HostExecutor(model, config);

@@ -1,5 +1,6 @@
 // Float32 views of tensor data for the optimizer: zero-copy on wasm (heap) and cpu (arrays), a copy elsewhere.
 import * as tf from '@tensorflow/tfjs-core';
+import { isNativeMatMulInstalled } from '../native/kernels';
 import { cpuStorage, isCpuBackend, isWasmBackend, wasmStorage, type TensorStorage } from '../native/storage';
 
 const storages = new WeakMap<object, TensorStorage | null>();
@@ -21,9 +22,14 @@ export function readView(t: tf.Tensor): Float32Array {
 /**
  * The variable's own storage when it may be written in place: its data is held by nobody else (refCount 1;
  * reshapes and the tape's clones share data ids). Null otherwise: the caller assigns a new tensor instead.
+ *
+ * Never on wasm without the native matmul: TF.js's wasm MatMul caches XNNPACK operators with the weights
+ * packed, keyed by the weight's data id (tensors are immutable to TF.js), so an in-place update would leave
+ * the forward pass multiplying by stale packed weights. A fresh tensor per update gets a fresh data id.
  */
 export function writableView(v: tf.Variable): Float32Array | null {
   if (v.dtype !== 'float32') return null;
+  if (tf.getBackend() === 'wasm' && !isNativeMatMulInstalled('wasm')) return null;
   const b = tf.backend() as { refCount?: (id: object) => number };
   if (typeof b.refCount !== 'function' || b.refCount(v.dataId) !== 1) return null;
   return storage()?.read(v) ?? null;

@@ -1,0 +1,129 @@
+// Warm-started exact solves (startPrices): any prices ≥ 0 give the cold optimum, the returned prices are optimal
+// duals (strong duality, hand-computable dual objective), and the `optimal` strategy's carried prices survive
+// getState/setState so a resumed run routes exactly like an uninterrupted one.
+import * as tf from '@tensorflow/tfjs-core';
+import '@tensorflow/tfjs-backend-cpu';
+import fc from 'fast-check';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { solveOptimal } from '../../../src/main/engine/solver/optimal';
+import { createOptimal } from '../../../src/main/engine/strategies/optimal';
+import { driftingSequence, seededScores } from '../strategies/fixtures';
+import { minCostFlow } from './reference';
+
+/**
+ * The LP dual objective at expert prices p: C·Σp + Σ_t (sum of the k largest s_te − p_e, each clamped at 0 for
+ * "≤ k" rows). It is ≥ every feasible objective and equals the optimum exactly when p is an optimal dual.
+ */
+function dualObjective(s: ArrayLike<number>, T: number, E: number, k: number, C: number, p: ArrayLike<number>, fill: boolean): number {
+  let total = 0;
+  for (let e = 0; e < E; e++) total += C * p[e]!;
+  const v = new Float64Array(E);
+  for (let t = 0; t < T; t++) {
+    for (let e = 0; e < E; e++) v[e] = s[t * E + e]! - p[e]!;
+    v.sort().reverse();
+    for (let i = 0; i < k; i++) total += fill ? v[i]! : Math.max(0, v[i]!);
+  }
+  return total;
+}
+
+describe('solveOptimal with startPrices', () => {
+  it('hand-worked: 3 tokens, 2 experts, k = 1, C = 2; optimal prices close the duality gap', () => {
+    // optimum 2.0 (t2 moves to expert 1, optimal.test.ts). From the prices [5, 0] (far too high on expert 0)
+    // the start puts everyone on expert 1 and the repair must move two tokens back: the same optimum.
+    const s = Float64Array.from([0.9, 0.1, 0.8, 0.2, 0.7, 0.3]);
+    const sol = solveOptimal(s, 3, 2, 1, 2, { startPrices: [5, 0] });
+    expect(sol.objective).toBeCloseTo(2.0, 12);
+    expect(Array.from(sol.idxTK)).toEqual([0, 0, 1]);
+    // the price of expert 0 must make t2 indifferent-or-worse: 0.7 − p0 ≤ 0.3 and t1 still better: 0.8 − p0 ≥ 0.2
+    expect(sol.priceE[0]).toBeGreaterThanOrEqual(0.4 - 1e-12);
+    expect(sol.priceE[0]).toBeLessThanOrEqual(0.6 + 1e-12);
+    expect(dualObjective(s, 3, 2, 1, 2, sol.priceE, false)).toBeCloseTo(2.0, 12);
+  });
+
+  it('any prices ≥ 0 reach the full-graph min-cost flow optimum (both row forms)', () => {
+    const instance = fc.record({
+      T: fc.integer({ min: 8, max: 40 }),
+      E: fc.integer({ min: 2, max: 7 }),
+      k: fc.integer({ min: 1, max: 2 }),
+      slack: fc.integer({ min: 0, max: 2 }),
+      seed: fc.integer({ min: 0, max: 1e6 }),
+      fill: fc.boolean(),
+      prices: fc.array(fc.oneof(fc.constant(0), fc.double({ min: 0, max: 2, noNaN: true })), { minLength: 7, maxLength: 7 }),
+    });
+    fc.assert(
+      fc.property(instance, ({ T, E, k, slack, seed, fill, prices }) => {
+        fc.pre(k < E);
+        const s = seededScores(T, E, 2, seed);
+        const C = Math.ceil((k * T) / E) + slack;
+        const sol = solveOptimal(s, T, E, k, C, { fill, startPrices: prices.slice(0, E) });
+        const ref = minCostFlow(s, T, E, k, C, fill);
+        expect(Math.abs(sol.objective - ref.objective)).toBeLessThan(1e-9 * Math.max(1, Math.abs(ref.objective)));
+        expect(Math.max(...sol.loadE)).toBeLessThanOrEqual(C);
+        expect(sol.priceE.every((p) => p >= 0)).toBe(true);
+      }),
+      { numRuns: 150, seed: 11 },
+    );
+  });
+
+  it('along a drifting skewed router, each warm-started solve equals the cold optimum and its prices are optimal duals', () => {
+    const T = 512;
+    const E = 16;
+    for (const k of [2, 4]) {
+      const C = Math.ceil((k * T) / E);
+      let prices: Float64Array | undefined;
+      for (const s of driftingSequence(6, T, E, { skew: 1.5, drift: 0.05, seed: 3 + k })) {
+        const cold = solveOptimal(s, T, E, k, C);
+        const warm = solveOptimal(s, T, E, k, C, prices ? { startPrices: prices } : {});
+        expect(Math.abs(warm.objective - cold.objective)).toBeLessThan(1e-9 * cold.objective);
+        expect(Math.abs(dualObjective(s, T, E, k, C, warm.priceE, false) - cold.objective)).toBeLessThan(1e-9 * cold.objective);
+        prices = warm.priceE;
+      }
+    }
+  });
+
+  it('rejects prices of the wrong length or sign', () => {
+    const s = new Float64Array(6);
+    expect(() => solveOptimal(s, 2, 3, 1, 1, { startPrices: [0, 0] })).toThrow(/startPrices must hold 3/);
+    expect(() => solveOptimal(s, 2, 3, 1, 1, { startPrices: [0, -1, 0] })).toThrow(/≥ 0/);
+  });
+});
+
+describe('strategy optimal carries its prices', () => {
+  beforeAll(async () => {
+    await tf.setBackend('cpu');
+  });
+  const T = 256;
+  const E = 8;
+  const spec = { layer: 0, experts: E, topK: 2, scoreFn: 'softmax' as const };
+  const batches = driftingSequence(4, T, E, { skew: 1.5, drift: 0.05, seed: 9 }).map((s) => Float32Array.from(s));
+  const select = (st: ReturnType<typeof createOptimal>, s: Float32Array, training = true) => {
+    const scoresTE = tf.tensor2d(s, [T, E]);
+    const logitsTE = tf.log(scoresTE) as tf.Tensor2D;
+    try {
+      return st.select({ scoresTE, logitsTE, seqLen: 64, training });
+    } finally {
+      tf.dispose([scoresTE, logitsTE]);
+    }
+  };
+
+  it('training batches update the prices, evaluation batches do not, and a restored copy routes identically', () => {
+    const a = createOptimal(spec, 1);
+    expect(a.getState()).toEqual({});
+    select(a, batches[0]!);
+    const after0 = a.getState().prices!;
+    expect(after0).toHaveLength(E);
+    expect(after0.some((p) => p > 0)).toBe(true); // skewed: top-k overloads, so some capacity row binds
+    select(a, batches[1]!, false);
+    expect(a.getState().prices).toEqual(after0);
+    // checkpoint → a fresh strategy → the next two training batches route the same way
+    const b = createOptimal(spec, 1);
+    b.setState(a.getState());
+    for (const s of batches.slice(2)) {
+      const sa = select(a, s);
+      const sb = select(b, s);
+      expect(Array.from(sb.idxTK)).toEqual(Array.from(sa.idxTK));
+      expect(Array.from(sb.keepTK)).toEqual(Array.from(sa.keepTK));
+      expect(b.getState().prices).toEqual(a.getState().prices);
+    }
+  });
+});
