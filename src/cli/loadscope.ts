@@ -19,6 +19,7 @@ function version(): string {
 
 const COMMANDS: Record<string, { summary: string; load: () => Promise<{ default: Command }> }> = {
   train: { summary: 'train a small MoE model headless (progress bar or --json)', load: () => import('./commands/train') },
+  sweep: { summary: 'a grid of runs over strategies, option values and seeds (resumable)', load: () => import('./commands/sweep') },
   route: { summary: 'route one batch (or a sequence) of gate scores from .npy/JSON with a strategy', load: () => import('./commands/route') },
   runs: { summary: 'list, show, export, rename or delete saved runs', load: () => import('./commands/runs') },
   import: { summary: 'import loads logged elsewhere (Megatron router trace, .npy, .csv) as a run', load: () => import('./commands/import') },

@@ -4,6 +4,8 @@
 import { z } from 'zod';
 import { RunConfigInputSchema, type FieldError, type RunConfig } from './run-config';
 import { COMMAND_NAMES, EVENT_NAMES } from './ipc-names';
+import { SweepSpecSchema, type SweepDetail, type SweepInfo } from './sweep';
+import type { RunFacets } from './run-facets';
 import type { BackendInfo, EvalReport, RunStatus, RunSummary, StepReport, TopTokensReport } from './reports';
 
 const runId = z.string().regex(/^[A-Za-z0-9._-]{1,128}$/, 'not a run id');
@@ -39,6 +41,16 @@ export const commandSchemas = {
   exportSeries: z.object({ runId, series: z.enum(SERIES_IDS), format: z.enum(['csv', 'json']) }),
   /** read a user-picked text file's size and first bytes (file datasets); path from the file picker */
   inspectDataFile: z.object({ path: z.string().min(1) }),
+  // sweeps (src/shared/sweep.ts): a grid of runs on the training slots, one manifest per sweep
+  startSweep: z.object({ spec: SweepSpecSchema }),
+  resumeSweep: z.object({ sweepId: z.string().regex(/^sweep-[0-9-]+-[0-9a-f]{6}$/, 'not a sweep id') }),
+  cancelSweep: z.object({ sweepId: z.string().regex(/^sweep-[0-9-]+-[0-9a-f]{6}$/, 'not a sweep id') }),
+  listSweeps: z.object({}),
+  getSweep: z.object({ sweepId: z.string().regex(/^sweep-[0-9-]+-[0-9a-f]{6}$/, 'not a sweep id') }),
+  /** hyper-parameters, notes, sweep and parent of every run (runs list columns and filters) */
+  listRunFacets: z.object({}),
+  /** a run's free-text notes (empty clears them) */
+  setRunNotes: z.object({ runId, notes: z.string().max(20_000, 'notes are limited to 20,000 characters') }),
 } as const;
 
 export type CommandName = keyof typeof commandSchemas;
@@ -82,7 +94,7 @@ export interface ScalarSeries {
   supMaxVio: number[];
   tokensPerSec: number[];
   lr: number[];
-  eval: Array<{ step: number; valLoss: number; valPerplexity: number; valMaxVio: number }>;
+  eval: Array<{ step: number; valLoss: number; valPerplexity: number; valMaxVio: number; lossGap?: number }>;
 }
 
 export interface Heatmap {
@@ -139,6 +151,13 @@ export interface CommandResponses {
   branchRun: { runId: string };
   exportSeries: { filename: string; mime: string; content: string };
   inspectDataFile: { bytes: number; preview: string };
+  startSweep: { sweepId: string; runIds: string[] };
+  resumeSweep: { sweepId: string; runIds: string[] };
+  cancelSweep: { stopped: number };
+  listSweeps: SweepInfo[];
+  getSweep: SweepDetail;
+  listRunFacets: RunFacets[];
+  setRunNotes: { ok: true };
 }
 export type CommandResponse<C extends CommandName> = CommandResponses[C];
 

@@ -1,4 +1,5 @@
 // What training produces, as plain numbers and typed arrays: the only things that leave the engine.
+import type { StepCost } from './cost-model';
 
 /** Which TF.js backend runs a training, as recorded in the run and shown in the UI. */
 export interface BackendInfo {
@@ -58,6 +59,8 @@ export interface StepReport {
   /** routing objective of one batch ÷ exact optimum, at oracle intervals (mean over layers) */
   objectiveRatio?: number;
   elapsedMs: number;
+  /** the expert-parallel cost model's figures for this step (config.expertParallel) */
+  ep?: StepCost;
 }
 
 export interface EvalReport {
@@ -67,6 +70,21 @@ export interface EvalReport {
   /** MaxVio_global over the validation set, per layer, and their mean */
   valMaxVioL: number[];
   valMaxVio: number;
+  /**
+   * mean language-model loss (aux losses excluded) of the last training steps before this evaluation, and
+   * valLoss − trainLoss: routing that sees its own batch (bip route=current, capacity drops) trains with information
+   * validation does not get, which shows as a larger gap than the causal methods'
+   */
+  trainLoss?: number;
+  lossGap?: number;
+  /** validation tokens this evaluation read */
+  valTokens?: number;
+  /** the end-of-run evaluation over the whole held-out size (config.valTokens) */
+  final?: boolean;
+  /** synthetic data: I(topic; expert) in bits per layer over the validation tokens with a known topic */
+  topicMIL?: number[];
+  /** H(topic) of those tokens in bits (the upper bound of topicMIL together with log2 E) */
+  topicEntropy?: number;
 }
 
 /** The byte tokens each expert of each layer receives most, at intervals (expert inspector). */

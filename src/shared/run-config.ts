@@ -2,6 +2,7 @@
 import { z } from 'zod';
 import { PRESETS, PRESET_IDS, type ModelShape } from './presets';
 import { STRATEGIES, STRATEGY_IDS, resolveStrategyOptions, type StrategyId, type StrategyOptions } from './strategy-descriptors';
+import { placementError, type ExpertParallelSpec } from './cost-model';
 
 export const BACKEND_IDS = ['auto', 'tensorflow', 'webgpu', 'wasm', 'cpu'] as const;
 export type BackendChoice = (typeof BACKEND_IDS)[number];
@@ -37,8 +38,14 @@ export const RunConfigInputSchema = z.object({
   strategyOptions: z.record(z.string(), z.union([z.number(), z.boolean(), z.string()])).default({}),
   /** router z-loss coefficient added on top of any strategy (0 = off) */
   zLoss: z.number().min(0).max(1).default(0),
-  /** gate score function; default: the strategy paper's */
+  /** capacity factor of token dropping on top of any strategy (0 = off; the capacity strategy has its own) */
+  composeCapacity: z.number().min(0).max(16).default(0),
+  /** α of a sequence-wise aux loss on top of any strategy (0 = off; DeepSeek-V3: 1e-4 with loss-free) */
+  composeSeqAux: z.number().min(0).max(1).default(0),
+  /** gate score function; default softmax for every strategy (one gate per comparison; see docs/strategies.md) */
   scoreFn: z.enum(['softmax', 'sigmoid']).optional(),
+  /** renormalise the k chosen gate values to sum 1: auto = softmax yes, sigmoid no; on = also sigmoid (DeepSeek-V3) */
+  gateNorm: z.enum(['auto', 'on', 'off']).default('auto'),
   data: DataSourceSchema.default({ kind: 'synthetic' }),
   steps: int(1, 10_000_000).default(300),
   seed: int(0, 2 ** 31 - 1).default(1),
@@ -52,6 +59,8 @@ export const RunConfigInputSchema = z.object({
   /** validation every N steps (0 = off) */
   evalEvery: int(0, 1_000_000).default(50),
   evalBatches: int(1, 1000).default(4),
+  /** held-out tokens of the final evaluation (0 = auto: enough that MaxVio_global's sampling floor is < 0.01) */
+  valTokens: int(0, 100_000_000).default(0),
   /** checkpoint every N steps (0 = only on demand and at the end) */
   checkpointEvery: int(0, 1_000_000).default(100),
   keepCheckpoints: int(1, 1000).default(3),
@@ -60,12 +69,24 @@ export const RunConfigInputSchema = z.object({
   /** the tokens each expert receives most, every N steps (0 = off) */
   topTokensEvery: int(0, 1_000_000).default(50),
   validationFraction: z.number().min(0.01).max(0.5).default(0.1),
+  /** the simulated expert-parallel layout the cost model charges imbalance on (src/shared/cost-model.ts) */
+  expertParallel: z
+    .object({
+      /** default: min(4, experts) */
+      devices: int(1, 256).optional(),
+      /** device of each expert; default round-robin */
+      placement: z.array(z.number().int().min(0).max(255)).optional(),
+      deviceCapacityFactor: z.number().min(0.1).max(16).default(1),
+      bytesPerValue: int(1, 8).default(2),
+    })
+    .default({ deviceCapacityFactor: 1, bytesPerValue: 2 }),
 });
 export type RunConfigInput = z.input<typeof RunConfigInputSchema>;
 
 /** Everything filled in: what a run folder records and the engine trains with. */
-export interface RunConfig extends Omit<z.output<typeof RunConfigInputSchema>, 'model' | 'scoreFn' | 'strategyOptions'> {
+export interface RunConfig extends Omit<z.output<typeof RunConfigInputSchema>, 'model' | 'scoreFn' | 'strategyOptions' | 'expertParallel'> {
   model: ModelShape;
+  expertParallel: ExpertParallelSpec;
   scoreFn: 'softmax' | 'sigmoid';
   strategy: StrategyId;
   strategyOptions: StrategyOptions;
@@ -90,11 +111,14 @@ export function resolveRunConfig(input: unknown): ConfigResult {
   const errors: FieldError[] = [];
   if (model.dModel % model.heads !== 0) errors.push({ path: 'model.heads', message: `dModel ${model.dModel} must be divisible by heads ${model.heads}` });
   if (model.topK >= model.experts) errors.push({ path: 'model.topK', message: `top-k ${model.topK} must be below the number of experts ${model.experts}` });
+  const expertParallel: ExpertParallelSpec = { ...c.expertParallel, devices: c.expertParallel.devices ?? Math.min(4, model.experts) };
+  const epError = placementError(expertParallel, model.experts);
+  if (epError) errors.push({ path: 'expertParallel', message: epError });
   const opts = resolveStrategyOptions(c.strategy, c.strategyOptions);
   if (!opts.ok) errors.push({ path: 'strategyOptions', message: opts.error });
   if (errors.length > 0 || !opts.ok) return { ok: false, errors };
   const scoreFn = c.scoreFn ?? STRATEGIES[c.strategy].defaultScoreFn;
-  return { ok: true, config: { ...c, model, scoreFn, strategyOptions: opts.options } };
+  return { ok: true, config: { ...c, model, scoreFn, strategyOptions: opts.options, expertParallel } };
 }
 
 function stripPreset(id: (typeof PRESET_IDS)[number]): ModelShape {

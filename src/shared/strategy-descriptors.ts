@@ -50,8 +50,12 @@ export interface StrategyDescriptor {
   summary: string;
   /** primary source */
   paper: { title: string; url: string };
-  /** gate score function the strategy's paper uses by default */
+  /** gate score function a run gets when it names none: softmax for every strategy, so comparisons share one gate */
   defaultScoreFn: 'softmax' | 'sigmoid';
+  /** the gate the strategy's paper used, when it differs from defaultScoreFn (shown as a hint) */
+  paperScoreFn?: 'softmax' | 'sigmoid';
+  /** old option names that set several current ones (saved runs keep opening) */
+  aliases?: Record<string, readonly string[]>;
   options: readonly StrategyOption[];
 }
 
@@ -97,10 +101,13 @@ export const STRATEGIES: Record<StrategyId, StrategyDescriptor> = {
     label: 'Loss-Free: per-expert bias (DeepSeek)',
     summary: 'Adds a bias b_i to the scores used for selection only; after each step b_i moves towards balance.',
     paper: { title: 'Wang et al. 2024, Auxiliary-Loss-Free Load Balancing', url: 'https://arxiv.org/abs/2408.15664' },
-    defaultScoreFn: 'sigmoid',
+    // the paper's main runs use sigmoid, its softmax appendix the proportional rule; runs default to one gate for
+    // every strategy (softmax, as the BIP paper compares) so a comparison never differs in the gate by accident
+    defaultScoreFn: 'softmax',
+    paperScoreFn: 'sigmoid',
     options: [
-      { name: 'u', label: 'update rate u', kind: 'number', default: 1e-3, min: 0, max: 1, log: true, help: 'bias step per update (paper: 1e-3)' },
-      { name: 'rule', label: 'update rule', kind: 'choice', default: 'sign', choices: ['sign', 'proportional'], help: 'sign: b += u·sign(e); proportional: b += u·e/mean load' },
+      { name: 'u', label: 'update rate u', kind: 'number', default: 1e-3, min: 0, max: 1, log: true, help: 'bias step per update (paper: 1e-3; with sign the bias moves at most u per step)' },
+      { name: 'rule', label: 'update rule', kind: 'choice', default: 'auto', choices: ['auto', 'sign', 'proportional'], help: 'auto: the paper\'s rule for the gate (sigmoid → sign, softmax → proportional); sign: b += u·sign(e); proportional: b += u·e/mean load' },
     ],
   },
   bip: {
@@ -109,10 +116,14 @@ export const STRATEGIES: Record<StrategyId, StrategyDescriptor> = {
     summary: 'T quantile iterations on the dual of the per-batch binary integer program set expert prices q; top-k of s − q.',
     paper: { title: 'Sun 2025, Binary-Integer-Programming Based Algorithm for Expert Load Balancing', url: 'https://arxiv.org/abs/2502.15451' },
     defaultScoreFn: 'softmax',
+    // runs saved before clipP/clipQ existed say clip: true|false, which meant both
+    aliases: { clip: ['clipP', 'clipQ'] },
     options: [
       { name: 'T', label: 'dual iterations T', kind: 'number', default: 4, min: 1, max: 64, integer: true, help: 'quantile rounds per step, warm-started from the carried q' },
-      { name: 'clip', label: 'clip q at 0', kind: 'boolean', default: true, help: 'as in the paper (q ≥ 0); off = free prices, which also lift idle experts' },
+      { name: 'clipP', label: 'clip token prices p at 0', kind: 'boolean', default: true, help: 'paper (inequality dual, p ≥ 0). Clipping p is what stalls on skewed routers: tokens with p = 0 are priced as if they used < k experts, yet top-k gives them k' },
+      { name: 'clipQ', label: 'clip expert prices q at 0', kind: 'boolean', default: true, help: 'paper (q ≥ 0): prices can only push busy experts down, never lift idle ones; off = free q, re-centred to zero mean (balances like no clip)' },
       { name: 'route', label: 'route with', kind: 'choice', default: 'current', choices: ['current', 'previous'], help: "current: this batch's q (paper); previous: last step's q (causal, no in-batch leakage)" },
+      { name: 'capacityRounding', label: 'capacity rounding', kind: 'choice', default: 'ceil', choices: ['ceil', 'floor'], help: 'C = ⌈k·T/E⌉ (ceil, never infeasible) or ⌊k·T/E⌋ (floor, the paper\'s ≤ kn/m); equal when E divides k·T' },
     ],
   },
   quantile: {
@@ -121,7 +132,10 @@ export const STRATEGIES: Record<StrategyId, StrategyDescriptor> = {
     summary: 'Equality-constrained dual: route with the previous step\'s q, then set q to the column quantile, re-centred, with EMA.',
     paper: { title: 'Su 2025, MoE World Tour #6: optimal allocation for balance', url: 'https://kexue.fm/archives/10815' },
     defaultScoreFn: 'softmax',
-    options: [{ name: 'ema', label: 'EMA', kind: 'number', default: 0, min: 0, max: 0.999, help: 'q ← ema·q + (1 − ema)·new (Megatron default 0 = replace)' }],
+    options: [
+      { name: 'ema', label: 'EMA', kind: 'number', default: 0, min: 0, max: 0.999, help: 'q ← ema·q + (1 − ema)·new (Megatron default 0 = replace)' },
+      { name: 'priceOn', label: 'price', kind: 'choice', default: 'scores', choices: ['scores', 'logits'], help: 'scores: quantiles of the gate probabilities (Su); logits: of the raw router logits (Megatron)' },
+    ],
   },
   sinkhorn: {
     id: 'sinkhorn',
@@ -162,6 +176,7 @@ export function resolveStrategyOptions(id: string, given: Record<string, unknown
   const d = (STRATEGIES as Record<string, StrategyDescriptor | undefined>)[id];
   if (!d) return { ok: false, error: `unknown strategy "${id}" (one of: ${STRATEGY_IDS.join(', ')})` };
   const out: StrategyOptions = {};
+  given = expandAliases(d, given);
   for (const key of Object.keys(given)) {
     if (!d.options.some((o) => o.name === key)) {
       const names = d.options.map((o) => o.name).join(', ') || 'none';
@@ -179,6 +194,18 @@ export function resolveStrategyOptions(id: string, given: Record<string, unknown
     out[o.name] = checked.value;
   }
   return { ok: true, options: out };
+}
+
+/** An alias sets each of its targets that the input does not name itself; the alias itself goes away. */
+function expandAliases(d: StrategyDescriptor, given: Record<string, unknown>): Record<string, unknown> {
+  if (!d.aliases) return given;
+  const out = { ...given };
+  for (const [alias, targets] of Object.entries(d.aliases)) {
+    if (!(alias in out)) continue;
+    for (const t of targets) if (!(t in given)) out[t] = given[alias];
+    delete out[alias];
+  }
+  return out;
 }
 
 function checkOption(o: StrategyOption, raw: unknown): { value: OptionValue } | string {

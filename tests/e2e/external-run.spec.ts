@@ -37,6 +37,7 @@ test('external run: live steps and heatmap from a Python writer; serve leaves me
     await expect(page.getByTestId('pause-button')).toHaveCount(0);
     await expect(page.getByTestId('stop-button')).toHaveCount(0);
     await expect(page.getByTestId('checkpoint-save')).toHaveCount(0);
+    await expect(page.getByTestId('native-missing')).toHaveCount(0); // Loadscope's kernels say nothing about the trainer
     await expect(page.getByTestId('external-shape')).toContainText('seed unknown');
 
     const first = await waitForChart(page, 'layer-expert-heatmap');

@@ -25,7 +25,8 @@ test('the form validates each field and shows the strategy options with their ra
   // BIP's options come from its descriptor: T is an integer in [1, 64] with default 4
   await page.getByTestId('field-strategy').selectOption('bip');
   await expect(page.getByTestId('option-T')).toHaveValue('4');
-  await expect(page.getByTestId('option-clip')).toBeChecked();
+  await expect(page.getByTestId('option-clipP')).toBeChecked();
+  await expect(page.getByTestId('option-clipQ')).toBeChecked();
   await expect(page.getByTestId('option-route')).toHaveValue('current');
   await expect(page.getByText('integer in [1, 64], default 4')).toBeVisible();
   await page.getByTestId('option-T').fill('0');

@@ -46,6 +46,8 @@ test('runs list and compare two finished runs', async ({ app: page }) => {
   await page.getByTestId('compare-selected').click();
   await expect(page.getByTestId('compare-view')).toBeVisible();
   await expect(page.getByTestId('compare-table').locator('tbody tr')).toHaveCount(2);
+  // same preset, data, steps, validation and (now for loss-free too) the same softmax gate: nothing to warn about
+  await expect(page.getByTestId('compare-warnings')).toHaveCount(0);
 
   // overlaid loss: one series per run, every step of each
   const loss = await waitForChart(page, 'compare-loss');

@@ -1,17 +1,22 @@
 // `loadscope runs list|show|export|rename|delete`: the saved runs of the run store, for people and scripts.
-import { createWriteStream } from 'node:fs';
+import { createWriteStream, existsSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { createInterface } from 'node:readline/promises';
 import { parseArgs } from 'node:util';
 import { RunStore } from '../../main/store/run-store';
 import { ServiceError } from '../../main/services/errors';
 import type { RunReaderImpl } from '../../main/store/run-reader';
+import { readRunCost } from '../../main/store/run-cost';
 import { CliError, isFsError, type Command } from '../cli-util';
 import { checkRunsFolder } from '../runs-folder';
 import { nativeKernelsMissing } from '../../shared/native-status';
+import { join } from 'node:path';
+import { readManifest } from '../../main/services/sweep-service';
+import { readJsonFile } from '../../main/store/fs-util';
 
 const USAGE = `usage: loadscope runs <list|show|export|rename|delete> [options]
 
-  list                      all runs with status and headline metrics
+  list [--sweep ID]         all runs (or one sweep's, with its swept options) with status and headline metrics
   show RUN                  one run: config, status, steps, checkpoints, warnings
   export RUN --series scalars|loads|eval|top-tokens --format csv|json [--out FILE]
   rename RUN NAME           give a run a new display name
@@ -32,6 +37,7 @@ const command: Command = async (argv) => {
       allowPositionals: true,
       options: {
         runs: { type: 'string' },
+        sweep: { type: 'string' },
         json: { type: 'boolean', default: false },
         series: { type: 'string' },
         format: { type: 'string' },
@@ -50,7 +56,15 @@ const command: Command = async (argv) => {
     return values.help ? 0 : 2;
   }
   // a folder named with --runs must be one (the default may not exist yet: no runs so far)
-  if (values.runs !== undefined) checkRunsFolder(values.runs, '--runs', false);
+  if (values.runs !== undefined) {
+    try {
+      checkRunsFolder(values.runs, '--runs', false);
+    } catch (err) {
+      // scripts reading stdout still see "no runs"; the exit code and stderr say the folder is missing
+      if (sub === 'list' && !existsSync(resolve(values.runs))) console.log(`no runs (there is no folder ${resolve(values.runs)})`);
+      throw err;
+    }
+  }
   const store = new RunStore(values.runs ?? RunStore.defaultRoot());
   const need = (n: number, what: string) => {
     if (args.length !== n) throw new CliError(`runs ${sub}: expected ${what}\n\n${USAGE}`);
@@ -59,7 +73,7 @@ const command: Command = async (argv) => {
     switch (sub) {
       case 'list':
         need(0, 'no arguments');
-        return await list(store, values.json);
+        return await list(store, values.json, values.sweep);
       case 'show':
         need(1, 'a run id');
         return await show(store, args[0]!, values.json);
@@ -92,8 +106,19 @@ export default command;
 
 const fmt = (x: number | null, digits = 3) => (x === null ? '-' : x.toFixed(digits));
 
-async function list(store: RunStore, json: boolean): Promise<number> {
-  const items = await store.list();
+async function list(store: RunStore, json: boolean, sweepId?: string): Promise<number> {
+  let items = await store.list();
+  if (sweepId !== undefined) {
+    // the manifest names the sweep's runs (the runs' meta.json carry the sweep id too)
+    const cells = new Map(readManifest(store.root, sweepId).cells.filter((c) => c.runId).map((c) => [c.runId!, c]));
+    items = items.filter((i) => cells.has(i.runId)).map((i) => {
+      const c = cells.get(i.runId)!;
+      const cfg = readJsonFile(join(store.root, i.runId, 'config.json'));
+      const strategyOptions = cfg.ok ? (cfg.value as { strategyOptions?: Record<string, unknown> }).strategyOptions ?? {} : {};
+      // options: the swept values; strategyOptions: every option the run trained with (defaults filled in)
+      return { ...i, sweep: { id: sweepId, cell: c.key }, options: { strategy: c.strategy, ...c.options, seed: c.seed }, strategyOptions };
+    });
+  }
   if (json) {
     console.log(JSON.stringify(items, null, 1));
     return 0;
@@ -102,9 +127,11 @@ async function list(store: RunStore, json: boolean): Promise<number> {
     console.log(`no runs in ${store.root}`);
     return 0;
   }
-  const rows = [['RUN', 'NAME', 'STATUS', 'STRATEGY', 'PRESET', 'STEPS', 'AvgMaxVio', 'SupMaxVio', 'PPL', 'TAGS']];
+  const rows = [['RUN', 'NAME', 'STATUS', 'STRATEGY', 'PRESET', 'STEPS', 'AvgMaxVio', 'SupMaxVio', 'PPL', sweepId ? 'OPTIONS' : 'TAGS']];
   for (const i of items) {
-    rows.push([i.runId + (i.warnings.length ? ' !' : ''), i.name, i.status, i.strategy, i.preset, `${i.steps}/${i.totalSteps}`, fmt(i.avgMaxVio), fmt(i.supMaxVio), fmt(i.perplexity, 2), i.tags.join(',')]);
+    const opts = (i as { options?: Record<string, unknown> }).options;
+    const last = opts ? Object.entries(opts).filter(([k]) => k !== 'strategy').map(([k, x]) => `${k}=${String(x)}`).join(',') : i.tags.join(',');
+    rows.push([i.runId + (i.warnings.length ? ' !' : ''), i.name, i.status, i.strategy, i.preset, `${i.steps}/${i.totalSteps}`, fmt(i.avgMaxVio), fmt(i.supMaxVio), fmt(i.perplexity, 2), last]);
   }
   const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => r[c]!.length)));
   for (const r of rows) console.log(r.map((cell, c) => cell.padEnd(widths[c]!)).join('  ').trimEnd());
@@ -118,7 +145,8 @@ async function show(store: RunStore, runId: string, json: boolean): Promise<numb
   try {
     const checkpoints = r.listCheckpoints();
     const s = r.scalars({ fromStep: r.lastStep, maxPoints: 2 });
-    const detail = { meta: r.meta, config: r.config, lastStep: r.lastStep, readOnly: r.readOnly, warnings: r.warnings, checkpoints, dir: r.dir };
+    const costModel = readRunCost(r.dir, r.config);
+    const detail = { meta: r.meta, config: r.config, lastStep: r.lastStep, readOnly: r.readOnly, warnings: r.warnings, checkpoints, dir: r.dir, costModel };
     if (json) {
       console.log(JSON.stringify(detail, null, 1));
       return 0;
@@ -138,6 +166,9 @@ async function show(store: RunStore, runId: string, json: boolean): Promise<numb
       `  tags        ${m.tags.join(', ') || '-'}`,
       `  parent      ${m.parent ? `${m.parent.runId} at step ${m.parent.step}` : '-'}`,
       `  checkpoints ${checkpoints.map((k) => `${k.step} (${k.reason})`).join(', ') || '-'}`,
+      'unavailable' in costModel
+        ? `  EP cost     - (${costModel.unavailable})`
+        : `  EP cost     ${costModel.devices} devices: slowest device ${(100 * costModel.meanSlowestShare).toFixed(1)}% (perfect ${(100 / costModel.devices).toFixed(1)}%), step time ×${costModel.stepTimeRatio.toFixed(3)} of balanced, ${costModel.crossTokens} assignments / ${(costModel.crossBytes / 2 ** 20).toFixed(1)} MiB across devices`,
     ];
     if (r.readOnly) lines.push('  read-only   (damaged: see warnings)');
     for (const w of r.warnings) lines.push(`  ! ${w}`);

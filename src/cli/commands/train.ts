@@ -23,6 +23,15 @@ const HELP = `usage: loadscope train [options]            train a new run
   --data synthetic|corpus|FILE                     training text (default synthetic)
   --backend auto|tensorflow|webgpu|wasm|cpu  --dispatch auto|dense|sparse
   --eval-every N  --checkpoint-every N  --name TEXT
+  --eval-batches N       validation batches of each periodic evaluation (default 4)
+  --val-tokens N         held-out tokens of the final evaluation (default 0 = enough for a MaxVio floor < 0.01)
+  --warmup N             learning-rate warm-up steps (default 20)
+  --gate-norm auto|on|off  renormalise the k gate values (auto: softmax on, sigmoid off)
+  --layers N --experts N --top-k N --d-model N --heads N --ctx N --batch N --expert-hidden N
+                         model shape overrides (with --preset custom: on top of tiny)
+  --compose-capacity CF  token dropping at ⌈CF·k·T/E⌉ per expert on top of any strategy (0 = off)
+  --compose-seq-aux A    sequence-wise aux loss α on top of any strategy (DeepSeek-V3: 1e-4 with loss-free)
+  --devices N  --placement 0,1,…  simulated expert-parallel layout of the cost model (default min(4, experts), round-robin)
   --out DIR, --runs DIR  the runs folder (default ${defaultRunsDir()}); the run is DIR/<run id>
   --json                 one JSON object per step on stdout, then a summary object (no bar)`;
 
@@ -32,12 +41,19 @@ const OPTIONS = {
   'z-loss': { type: 'string' }, 'score-fn': { type: 'string' }, 'eval-every': { type: 'string' }, 'checkpoint-every': { type: 'string' },
   name: { type: 'string' }, out: { type: 'string' }, runs: { type: 'string' }, json: { type: 'boolean' }, resume: { type: 'string' },
   checkpoint: { type: 'string' }, help: { type: 'boolean', short: 'h' },
+  'eval-batches': { type: 'string' }, 'val-tokens': { type: 'string' }, warmup: { type: 'string' }, 'gate-norm': { type: 'string' }, 'compose-capacity': { type: 'string' }, 'compose-seq-aux': { type: 'string' },
+  layers: { type: 'string' }, experts: { type: 'string' }, 'top-k': { type: 'string' }, 'd-model': { type: 'string' }, heads: { type: 'string' },
+  ctx: { type: 'string' }, batch: { type: 'string' }, 'expert-hidden': { type: 'string' }, devices: { type: 'string' }, placement: { type: 'string' },
 } as const;
+
+/** model shape flag → ModelShape field */
+const SHAPE_FLAGS = { layers: 'layers', experts: 'experts', 'top-k': 'topK', 'd-model': 'dModel', heads: 'heads', ctx: 'ctx', batch: 'batch', 'expert-hidden': 'expertHidden' } as const;
 
 /** config field → the flag that sets it, so errors name what the user typed */
 const FLAG_OF: Record<string, string> = {
   preset: '--preset', strategy: '--strategy', strategyOptions: '--set', steps: '--steps', seed: '--seed', lr: '--lr',
   backend: '--backend', dispatch: '--dispatch', data: '--data', zLoss: '--z-loss', scoreFn: '--score-fn', evalEvery: '--eval-every', checkpointEvery: '--checkpoint-every', name: '--name',
+  evalBatches: '--eval-batches', valTokens: '--val-tokens', warmupSteps: '--warmup', gateNorm: '--gate-norm', composeCapacity: '--compose-capacity', composeSeqAux: '--compose-seq-aux', model: '--layers/--experts/… (model)', expertParallel: '--devices/--placement',
 };
 
 /** Numbers stay numbers for the schema; anything else goes through as typed so the error shows it. */
@@ -51,7 +67,19 @@ export function configFromFlags(v: Record<string, string | string[] | boolean | 
     steps: num(s('steps')), seed: num(s('seed')), lr: num(s('lr')), backend: s('backend'), dispatch: s('dispatch'), zLoss: num(s('z-loss')),
     scoreFn: s('score-fn'), evalEvery: num(s('eval-every')), checkpointEvery: num(s('checkpoint-every')),
     data: data === undefined ? undefined : data === 'synthetic' || data === 'corpus' ? { kind: data } : { kind: 'file', path: resolve(data) },
+    evalBatches: num(s('eval-batches')), valTokens: num(s('val-tokens')), warmupSteps: num(s('warmup')), gateNorm: s('gate-norm'),
+    composeCapacity: num(s('compose-capacity')), composeSeqAux: num(s('compose-seq-aux')),
   };
+  const model: Record<string, unknown> = {};
+  for (const [flag, field] of Object.entries(SHAPE_FLAGS)) if (s(flag) !== undefined) model[field] = num(s(flag));
+  if (Object.keys(model).length) raw.model = model;
+  const placement = s('placement');
+  if (s('devices') !== undefined || placement !== undefined) {
+    raw.expertParallel = {
+      ...(s('devices') !== undefined ? { devices: num(s('devices')) } : {}),
+      ...(placement !== undefined ? { placement: placement.split(',').map((x) => num(x.trim())) } : {}),
+    };
+  }
   for (const k of Object.keys(raw)) if (raw[k] === undefined) delete raw[k];
   return raw as RunConfigInput;
 }
@@ -59,7 +87,9 @@ export function configFromFlags(v: Record<string, string | string[] | boolean | 
 function explain(err: ServiceError): string {
   if (!err.fieldErrors?.length) return err.message;
   return formatFieldErrors(err.fieldErrors.map((e) => {
-    const flag = FLAG_OF[e.path.split('.')[0]];
+    const [head, sub] = e.path.split('.');
+    const shapeFlag = head === 'model' ? Object.entries(SHAPE_FLAGS).find(([, f]) => f === sub)?.[0] : undefined;
+    const flag = shapeFlag ? `--${shapeFlag}` : FLAG_OF[head!];
     return { path: flag ? `${flag} (${e.path})` : e.path, message: e.message };
   }));
 }

@@ -14,6 +14,8 @@ import { RunService } from './run-service';
 import { SettingsService } from './settings-service';
 import { appVersion, backendsAvailable } from './system-info';
 import { TrainingService } from './training-service';
+import { SweepService } from './sweep-service';
+import { RunFacetsService } from './run-facets';
 
 export interface ComposeOptions {
   runsDir: string;
@@ -37,6 +39,7 @@ export interface Services {
   settings: SettingsService;
   training: TrainingService;
   runs: RunService;
+  sweeps: SweepService;
   dispatch: Dispatch;
   /** checkpoint and stop running runs, end the workers */
   dispose(): Promise<void>;
@@ -63,6 +66,8 @@ export async function composeServices(opts: ComposeOptions): Promise<Services> {
   const tail = opts.tailExternal === false ? null : new ExternalTail(runsDir, (event, payload) => events.emit(event, payload));
   tail?.start();
   const ok = { ok: true } as const;
+  const facets = new RunFacetsService(store);
+  const sweeps = new SweepService(runsDir, store, training, (reason) => events.emit('runs:changed', { reason }));
 
   const dispatch = createDispatcher(
     {
@@ -86,9 +91,16 @@ export async function composeServices(opts: ComposeOptions): Promise<Services> {
       branchRun: (r) => training.branch(r.runId, r.step, r.name, r.steps),
       exportSeries: (r) => runs.exportSeries(r.runId, r.series, r.format),
       inspectDataFile: (r) => runs.inspectDataFile(r.path),
+      startSweep: (r) => sweeps.start(r.spec),
+      resumeSweep: (r) => sweeps.resume(r.sweepId),
+      cancelSweep: (r) => sweeps.cancel(r.sweepId),
+      listSweeps: () => sweeps.list(),
+      getSweep: (r) => sweeps.get(r.sweepId),
+      listRunFacets: () => facets.list(),
+      setRunNotes: async (r) => (await facets.setNotes(r.runId, r.notes), events.emit('runs:changed', { reason: 'notes' }), ok),
     },
     (command, err) => log('warn', `${command}: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`),
   );
 
-  return { runsDir, store, events, settings, training, runs, dispatch, dispose: () => (tail?.dispose(), training.dispose()) };
+  return { runsDir, store, events, settings, training, runs, sweeps, dispatch, dispose: () => (tail?.dispose(), training.dispose()) };
 }

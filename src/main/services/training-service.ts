@@ -62,7 +62,8 @@ export class TrainingService {
     return recoverInterrupted(this.opts.store, (id) => this.runs.has(id), this.opts.emit, (l, m) => this.log(l, m));
   }
 
-  async start(input: unknown): Promise<{ runId: string }> {
+  /** `sweep`: the sweep this run belongs to (recorded in its meta.json). */
+  async start(input: unknown, extra?: { sweep?: { id: string; cell: string } }): Promise<{ runId: string }> {
     this.assertOpen();
     const resolved = resolveRunConfig(input);
     if (!resolved.ok) throw invalid(`invalid run config: ${resolved.errors.map((e) => `${e.path}: ${e.message}`).join('; ')}`, resolved.errors);
@@ -71,7 +72,7 @@ export class TrainingService {
     await this.assertBackendUsable(resolved.config);
     const name = (input as { name?: string } | null)?.name;
     assertFits(resolved.config);
-    const writer = await this.opts.store.create(resolved.config, name ? { name } : undefined);
+    const writer = await this.opts.store.create(resolved.config, { ...(name ? { name } : {}), ...(extra?.sweep ? { sweep: extra.sweep } : {}) });
     return this.enqueue(new RunSession(writer.runId, resolved.config, writer, this.framesFor(writer.runId, resolved.config)));
   }
 

@@ -1,9 +1,9 @@
 // Writes an external run folder (meta source "external") from loads that already exist: `loadscope import`.
-import { closeSync, existsSync, mkdirSync, openSync, rmSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync } from 'node:fs';
 import { join } from 'node:path';
 import { maxVio } from '../../shared/metrics';
 import { DTYPE_FLOAT32, FILES, FORMAT_VERSION, isValidRunId } from './format';
-import { lockContent, openWritersHere, writeFileAtomicSync } from './fs-util';
+import { acquireLock, releaseLock, writeAllSync, writeFileAtomicSync } from './fs-util';
 import { LoadsAppender } from './loads-writer';
 import { EXTERNAL_LIMITS } from './external';
 
@@ -35,8 +35,8 @@ export class ExternalRunWriter {
     if (problem) throw new Error(problem);
     if (existsSync(dir)) throw new Error(`${dir} already exists; choose another run id`);
     mkdirSync(dir, { recursive: true });
-    writeFileSync(join(dir, FILES.lock), lockContent());
-    openWritersHere.add(dir);
+    // exclusive create, like every writer (docs/run-format.md)
+    if (!acquireLock(dir)) throw new Error(`${dir} is being written by another process`);
     this.ideal = spec.tokensPerStep > 0 ? (spec.tokensPerStep * spec.topK) / spec.experts : 0;
     const config = { model: { layers: spec.layers, experts: spec.experts, topK: spec.topK }, tokensPerStep: spec.tokensPerStep || null, loadsCounted: spec.counted };
     writeFileAtomicSync(join(dir, FILES.config), JSON.stringify(config, null, 1) + '\n');
@@ -68,7 +68,7 @@ export class ExternalRunWriter {
     this.vioSum += mean;
     this.vioMax = Math.max(this.vioMax, mean);
     this.vioN++;
-    writeSync(this.stepsFd, JSON.stringify({ step, maxVio: mean, avgMaxVio: this.vioSum / this.vioN, supMaxVio: this.vioMax, maxVioL }) + '\n');
+    writeAllSync(this.stepsFd, JSON.stringify({ step, maxVio: mean, avgMaxVio: this.vioSum / this.vioN, supMaxVio: this.vioMax, maxVioL }) + '\n');
     this.lastStep = step;
   }
 
@@ -77,8 +77,7 @@ export class ExternalRunWriter {
     this.loads.close();
     closeSync(this.stepsFd);
     this.writeMeta('completed');
-    rmSync(join(this.dir, FILES.lock), { force: true });
-    openWritersHere.delete(this.dir);
+    releaseLock(this.dir);
   }
 }
 

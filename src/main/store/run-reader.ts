@@ -147,7 +147,7 @@ export class RunReaderImpl implements RunReader {
   private parseScalars(): void {
     this.steps.readNew((rec) => this.columns.push(rec), !this.live);
     this.evals.readNew((rec) => {
-      this.evalRecords.push({ step: rec.step as number, valLoss: num(rec.valLoss), valPerplexity: num(rec.valPerplexity), valMaxVio: num(rec.valMaxVio) });
+      this.evalRecords.push({ step: rec.step as number, valLoss: num(rec.valLoss), valPerplexity: num(rec.valPerplexity), valMaxVio: num(rec.valMaxVio), ...(typeof rec.lossGap === 'number' ? { lossGap: rec.lossGap } : {}) });
     }, !this.live);
   }
 

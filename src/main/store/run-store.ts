@@ -40,7 +40,7 @@ export class RunStore implements RunStoreApi {
     return dir;
   }
 
-  async create(config: RunConfig, opts: { name?: string; parent?: { runId: string; step: number } } = {}): Promise<RunWriter> {
+  async create(config: RunConfig, opts: { name?: string; parent?: { runId: string; step: number }; sweep?: { id: string; cell: string } } = {}): Promise<RunWriter> {
     mkdirSync(this.root, { recursive: true });
     const { runId, dir } = this.newFolder(config);
     const meta: RunMeta = {
@@ -53,6 +53,7 @@ export class RunStore implements RunStoreApi {
       failure: null,
       summary: null,
       parent: opts.parent ?? null,
+      ...(opts.sweep ? { sweep: opts.sweep } : {}),
       formatVersion: FORMAT_VERSION,
     };
     acquireLock(dir);
@@ -86,6 +87,11 @@ export class RunStore implements RunStoreApi {
 
   async openWriter(runId: string, opts: { truncateAfterStep?: number; totalSteps?: number } = {}): Promise<RunWriter> {
     const dir = this.dirOf(runId);
+    // an external trainer's folder is never written, not even a lock taken and given back (read-only check first)
+    if (readMeta(dir, runId, []).meta.source === 'external') {
+      if (writerAlive(dir)) throw conflict(`run ${runId} is being written by another training`);
+      throw new ServiceError('read-only', `run ${runId} was written by an external trainer; Loadscope cannot continue it`);
+    }
     // the lock comes first (exclusive create): of concurrent resumes exactly one cuts and writes the folder
     if (openWritersHere.has(dir) || !acquireLock(dir)) throw conflict(`run ${runId} is being written by another training`);
     try {
@@ -99,7 +105,6 @@ export class RunStore implements RunStoreApi {
   private async openLocked(dir: string, runId: string, opts: { truncateAfterStep?: number; totalSteps?: number }): Promise<RunWriter> {
     const issues: string[] = [];
     const m = readMeta(dir, runId, issues);
-    if (m.meta.source === 'external') throw new ServiceError('read-only', `run ${runId} was written by an external trainer; Loadscope cannot continue it`);
     const c = readConfig(dir, issues);
     if (!m.ok || !c.ok) throw new ServiceError('read-only', `run ${runId} cannot be continued: ${issues.join('; ')}`);
     cutAfter(dir, opts.truncateAfterStep);

@@ -15,6 +15,8 @@ export interface RunMeta {
   summary: RunSummary | null;
   /** a branch records where it came from */
   parent: { runId: string; step: number } | null;
+  /** a run queued by a sweep: the sweep's id and the run's grid cell (absent otherwise) */
+  sweep?: { id: string; cell: string };
   formatVersion: number;
   /** "external": written by another trainer (docs/trainers.md), which owns its status */
   source?: 'external';
@@ -61,7 +63,7 @@ export interface RunReader {
 
 export interface RunStoreApi {
   readonly root: string;
-  create(config: RunConfig, opts?: { name?: string; parent?: { runId: string; step: number } }): Promise<RunWriter>;
+  create(config: RunConfig, opts?: { name?: string; parent?: { runId: string; step: number }; sweep?: { id: string; cell: string } }): Promise<RunWriter>;
   /**
    * Reopen a run to append more steps (resume). Steps after `truncateAfterStep` are moved aside into a
    * backup file inside the run folder (never deleted) so the series continue seamlessly.

@@ -108,7 +108,7 @@ describe('strategy optimal carries its prices', () => {
 
   it('training batches update the prices, evaluation batches do not, and a restored copy routes identically', () => {
     const a = createOptimal(spec, 1);
-    expect(a.getState()).toEqual({});
+    expect(a.getState()).toEqual({ q: new Float32Array(E) }); // no prices yet; q (validation duals) starts at 0
     select(a, batches[0]!);
     const after0 = a.getState().prices!;
     expect(after0).toHaveLength(E);

@@ -1,5 +1,6 @@
 // External runs (meta.source "external"): lenient shapes, unknown fields, never repaired, "stopped writing".
 import { spawn, type ChildProcess } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
@@ -37,7 +38,8 @@ function bigExternal(id: string): string {
   return dir;
 }
 
-const snapshot = (dir: string) => Object.fromEntries(readdirSync(dir).map((f) => [f, readFileSync(join(dir, f)).toString('hex')]));
+/** every file's sha-256: a diff names the file that changed without printing megabytes */
+const snapshot = (dir: string) => Object.fromEntries(readdirSync(dir).map((f) => [f, createHash('sha256').update(readFileSync(join(dir, f))).digest('hex')]));
 
 describe('external runs', () => {
   it('validate what they declare (256 layers, 1024 experts, top-k 32, any vocab), unknown fields listed, ideal from tokens per step', async () => {

@@ -8,7 +8,7 @@ import type { BalancingStrategy } from '../../../src/main/engine/strategies/type
 import { driftingSequence, seededScores } from './fixtures';
 import { make, step, useCpu } from './helpers';
 
-const T = 64;
+const T = 66; // 2·66/8 = 16.5, so the capacity rounding options differ
 const E = 8;
 const K = 2;
 const BATCHES = driftingSequence(3, T, E, { skew: 1.5, drift: 0.1, seed: 3 });
@@ -19,11 +19,14 @@ const ALTERNATIVES: Record<string, OptionValue> = {
   'seq-aux-loss.alpha': 0.1,
   'z-loss.cz': 0.1,
   'loss-free.u': 0.05,
-  'loss-free.rule': 'proportional',
+  'loss-free.rule': 'sign', // the default auto is proportional with these softmax scores
   'bip.T': 1,
-  'bip.clip': false,
+  'bip.clipP': false, // on its own fixture (FIXTURE_OF): on these mild 66-token batches p never goes below 0
+  'bip.clipQ': false,
+  'bip.capacityRounding': 'floor', // needs a T for which E does not divide k·T (see the test below)
   'bip.route': 'previous',
   'quantile.ema': 0.9,
+  'quantile.priceOn': 'logits',
   'sinkhorn.tol': 1e-1,
   'sinkhorn.maxIter': 1,
   'capacity.capacityFactor': 1,
@@ -31,11 +34,23 @@ const ALTERNATIVES: Record<string, OptionValue> = {
   'optimal.capacityFactor': 2,
 };
 
+interface Fixture {
+  batches: Float64Array[];
+  T: number;
+  E: number;
+}
+const MAIN: Fixture = { batches: BATCHES, T, E };
+/** Options that only act on harder batches: p's clip binds only after some skewed steps with q ≥ 0 (30 here). */
+const FIXTURE_OF: Record<string, Fixture> = {
+  'bip.clipP': { batches: driftingSequence(30, 512, 16, { skew: 1.5, drift: 0.03, seed: 1 }), T: 512, E: 16 },
+};
+
 /** Everything observable about a strategy on a fixed 3-step skewed sequence: selections, state, aux loss. */
-function behaviour(s: BalancingStrategy): string {
+function behaviour(s: BalancingStrategy, fx: Fixture = MAIN): string {
+  const { T, E } = fx;
   const parts: unknown[] = [];
-  for (const scores of BATCHES) {
-    const sel = step(s, scores, T, E, { seqLen: 16 });
+  for (const scores of fx.batches) {
+    const sel = step(s, scores, T, E, { seqLen: 6 });
     parts.push(Array.from(sel.idxTK), Array.from(sel.keepTK), s.diagnostics?.());
   }
   parts.push(Object.entries(s.getState()).map(([k, v]) => [k, Array.from(v)]));
@@ -45,7 +60,7 @@ function behaviour(s: BalancingStrategy): string {
       const sel = step(make('none', E, K), BATCHES[0]!, T, E);
       const mask = new Float32Array(T * E);
       for (let i = 0; i < sel.idxTK.length; i++) mask[Math.floor(i / K) * E + sel.idxTK[i]!] = 1;
-      return s.auxLoss!({ scoresTE, logitsTE: tf.log(scoresTE) as tf.Tensor2D, selectedTE: tf.tensor2d(mask, [T, E]), seqLen: 16 });
+      return s.auxLoss!({ scoresTE, logitsTE: tf.log(scoresTE) as tf.Tensor2D, selectedTE: tf.tensor2d(mask, [T, E]), seqLen: 6 });
     });
     parts.push(loss.dataSync()[0]);
     loss.dispose();
@@ -66,12 +81,13 @@ describe('strategy registry', () => {
   it('reads every descriptor option: a non-default value changes behaviour', () => {
     const listed = new Set(Object.keys(ALTERNATIVES));
     for (const id of STRATEGY_IDS) {
-      const base = behaviour(make(id, E, K));
       for (const o of STRATEGIES[id].options) {
         const key = `${id}.${o.name}`;
         expect(listed.has(key), `${key} needs an entry in ALTERNATIVES`).toBe(true);
         expect(ALTERNATIVES[key]).not.toEqual(o.default);
-        const changed = behaviour(make(id, E, K, { [o.name]: ALTERNATIVES[key]! }));
+        const fx = FIXTURE_OF[key] ?? MAIN;
+        const base = behaviour(make(id, fx.E, K), fx);
+        const changed = behaviour(make(id, fx.E, K, { [o.name]: ALTERNATIVES[key]! }), fx);
         expect(changed, `${key} = ${String(ALTERNATIVES[key])} changed nothing`).not.toEqual(base);
         listed.delete(key);
       }
@@ -115,7 +131,7 @@ describe('strategy registry', () => {
         const logitsTE = tf.log(scoresTE) as tf.Tensor2D;
         const selectedTE = tf.zeros([T, E]) as tf.Tensor2D;
         const inside = tf.memory().numTensors;
-        const loss = s.auxLoss?.({ scoresTE, logitsTE, selectedTE, seqLen: 16 });
+        const loss = s.auxLoss?.({ scoresTE, logitsTE, selectedTE, seqLen: 6 });
         expect(tf.memory().numTensors - inside, `${id} auxLoss`).toBe(loss ? 1 : 0);
         loss?.dispose();
         tf.dispose([scoresTE, logitsTE, selectedTE]);

@@ -24,17 +24,12 @@ export function syntheticText(options: SyntheticOptions = {}): Uint8Array {
   const rng = new Rng(options.seed ?? 20_250_221);
   const topicWeights = Array.from({ length: topics }, (_, t) => 1 / (t + 1) ** 1.3);
 
-  // alphabets: a shuffled printable range cut into topic slices (with two shared bytes each)
-  const perm = Array.from({ length: PRINTABLE_COUNT }, (_, i) => PRINTABLE_FIRST + i);
-  for (let i = perm.length - 1; i > 0; i--) {
-    const j = rng.int(i + 1);
-    [perm[i], perm[j]] = [perm[j]!, perm[i]!];
-  }
+  const perm = alphabetPerm(rng);
   const shared = perm.slice(0, 4);
   const vocabs: number[][][] = [];
   const bigrams: number[][][] = [];
   for (let t = 0; t < topics; t++) {
-    const own = perm.slice(4 + ((t * 6) % (PRINTABLE_COUNT - 10)), 4 + ((t * 6) % (PRINTABLE_COUNT - 10)) + 6);
+    const own = ownBytes(perm, t);
     const alphabet = [...own, shared[t % 4]!, shared[(t + 1) % 4]!];
     const words: number[][] = [];
     for (let w = 0; w < 24; w++) {
@@ -66,5 +61,34 @@ export function syntheticText(options: SyntheticOptions = {}): Uint8Array {
     }
     put(10); // a document ends with a newline
   }
+  return out;
+}
+
+/** alphabets: a shuffled printable range cut into topic slices (with two shared bytes each); the first rng draws */
+function alphabetPerm(rng: Rng): number[] {
+  const perm = Array.from({ length: PRINTABLE_COUNT }, (_, i) => PRINTABLE_FIRST + i);
+  for (let i = perm.length - 1; i > 0; i--) {
+    const j = rng.int(i + 1);
+    [perm[i], perm[j]] = [perm[j]!, perm[i]!];
+  }
+  return perm;
+}
+
+function ownBytes(perm: number[], t: number): number[] {
+  const at = 4 + ((t * 6) % (PRINTABLE_COUNT - 10));
+  return perm.slice(at, at + 6);
+}
+
+/**
+ * The known topic of every byte of the synthetic language: a topic's six own bytes belong to it alone (for up to
+ * 14 topics), so a token spelled with one is that topic's; shared bytes, spaces and punctuation are −1 (no topic).
+ */
+export function syntheticTopicOfByte(options: SyntheticOptions = {}): Int8Array {
+  const topics = options.topics ?? 12;
+  const perm = alphabetPerm(new Rng(options.seed ?? 20_250_221));
+  const out = new Int8Array(256).fill(-1);
+  const seen = new Map<number, number>();
+  for (let t = 0; t < topics; t++) for (const b of ownBytes(perm, t)) seen.set(b, seen.has(b) ? -1 : t);
+  for (const [b, t] of seen) out[b] = t;
   return out;
 }

@@ -53,12 +53,12 @@ class Block {
   readonly attn: Attention;
   readonly norm2: RMSNorm;
   readonly moe: MoELayer;
-  constructor(params: ParamStore, i: number, s: ModelShape, scoreFn: 'softmax' | 'sigmoid') {
+  constructor(params: ParamStore, i: number, s: ModelShape, scoreFn: 'softmax' | 'sigmoid', renormalize: boolean) {
     const p = `model/block${i}`;
     this.norm1 = new RMSNorm(params, `${p}/norm1`, s.dModel);
     this.attn = new Attention(params, `${p}/attn`, s);
     this.norm2 = new RMSNorm(params, `${p}/norm2`, s.dModel);
-    this.moe = new MoELayer(params, `${p}/moe`, s, i, scoreFn);
+    this.moe = new MoELayer(params, `${p}/moe`, s, i, scoreFn, renormalize);
   }
   *steps(xTD: tf.Tensor2D, B: number, S: number, maskSS: tf.Tensor2D, ctx: RoutingContext): ForwardSteps<tf.Tensor2D> {
     const a = tf.add(xTD, this.attn.forward(this.norm1.forward(xTD), B, S, maskSS)) as tf.Tensor2D;
@@ -79,11 +79,13 @@ export class MoEModel {
     readonly shape: ModelShape,
     scoreFn: 'softmax' | 'sigmoid',
     rng: Rng,
+    /** renormalise the k gate values of each token to sum 1 */
+    renormalize: boolean = scoreFn === 'softmax',
   ) {
     this.params = new ParamStore(rng);
     this.wte = this.params.normal('model/wte', [shape.vocab, shape.dModel], 0.02);
     this.wpe = this.params.normal('model/wpe', [shape.ctx, shape.dModel], 0.01);
-    this.blocks = Array.from({ length: shape.layers }, (_, i) => new Block(this.params, i, shape, scoreFn));
+    this.blocks = Array.from({ length: shape.layers }, (_, i) => new Block(this.params, i, shape, scoreFn, renormalize));
     this.normF = new RMSNorm(this.params, 'model/normF', shape.dModel);
     const S = shape.ctx;
     const mask = new Float32Array(S * S);

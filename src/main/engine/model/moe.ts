@@ -68,6 +68,8 @@ export class MoELayer {
     shape: ModelShape,
     private readonly layer: number,
     private readonly scoreFn: 'softmax' | 'sigmoid',
+    /** renormalise the k chosen gate values to sum 1 (default: softmax yes, sigmoid no) */
+    private readonly renormalize: boolean = scoreFn === 'softmax',
   ) {
     const { dModel: d, experts: E, expertHidden: h } = shape;
     this.E = E;
@@ -112,10 +114,11 @@ export class MoELayer {
       } else dropped++;
     }
     const selectedTE = tf.tensor2d(selTE, [T, E]);
-    // gate values come from the unbiased scores of the chosen experts; softmax top-k>1 is renormalised
-    // over the k chosen (Minimind norm_topk_prob, Megatron), before capacity drops remove a slot
+    // gate values come from the unbiased scores of the chosen experts; with renormalize (default for softmax,
+    // Minimind norm_topk_prob, Megatron; DeepSeek-V3 does it for sigmoid) they are divided by their sum over the
+    // k chosen, before capacity drops remove a slot
     let gatesTE = tf.mul(scoresTE, selectedTE);
-    if (this.scoreFn === 'softmax' && K > 1) gatesTE = tf.div(gatesTE, tf.add(tf.sum(gatesTE, 1, true), 1e-9));
+    if (this.renormalize && K > 1) gatesTE = tf.div(gatesTE, tf.add(tf.sum(gatesTE, 1, true), 1e-9));
     if (dropped > 0) gatesTE = tf.mul(gatesTE, tf.tensor2d(keptTE, [T, E]));
 
     if (strategy.auxLoss) {

@@ -30,11 +30,19 @@ export function expertPrices(scoresTE: tf.Tensor2D, pT: tf.Tensor1D, capacity: n
   });
 }
 
+/** Which prices are clipped at 0 (the inequality-form dual clips both; QB clips neither). */
+export interface ClipRule {
+  /** token prices p ≥ 0 */
+  p: boolean;
+  /** expert prices q ≥ 0 */
+  q: boolean;
+}
+
 /** `rounds` alternations warm-started from qE; returns the new prices as a plain array. */
-export function dualRounds(scoresTE: tf.Tensor2D, qE: Float32Array, k: number, capacity: number, rounds: number, clip: boolean): Float32Array {
+export function dualRounds(scoresTE: tf.Tensor2D, qE: Float32Array, k: number, capacity: number, rounds: number, clip: ClipRule): Float32Array {
   const out = tf.tidy(() => {
     let q = tf.tensor1d(qE);
-    for (let r = 0; r < rounds; r++) q = expertPrices(scoresTE, tokenPrices(scoresTE, q, k, clip), capacity, clip);
+    for (let r = 0; r < rounds; r++) q = expertPrices(scoresTE, tokenPrices(scoresTE, q, k, clip.p), capacity, clip.q);
     return q;
   });
   const next = Float32Array.from(out.dataSync());

@@ -32,5 +32,11 @@ export function createLossFree(spec: LayerSpec, u: number, rule: LossFreeRule): 
   };
 }
 
+/** auto: the rule the paper used with this gate (sigmoid main runs: sign; softmax appendix C: proportional). */
+export function lossFreeRule(rule: LossFreeRule | 'auto', scoreFn: LayerSpec['scoreFn']): LossFreeRule {
+  if (rule !== 'auto') return rule;
+  return scoreFn === 'sigmoid' ? 'sign' : 'proportional';
+}
+
 export const lossFreeFactory: StrategyFactory = (spec, options) =>
-  createLossFree(spec, numberOption(options, 'u', 1e-3), choiceOption<LossFreeRule>(options, 'rule', 'sign'));
+  createLossFree(spec, numberOption(options, 'u', 1e-3), lossFreeRule(choiceOption<LossFreeRule | 'auto'>(options, 'rule', 'auto'), spec.scoreFn));

@@ -5,19 +5,24 @@
 //   route: top-k of s − q_old;  p_t = (k+1)-th largest of s_t· − q_old;  q_new_e = (C+1)-th largest of s_·e − p
 //   q ← recentre(ema·q_old + (1 − ema)·q_new)
 import type { BalancingStrategy, LayerSpec, StrategyFactory } from './types';
-import { capacityOf, numberOption, readState, topkWithOffset } from './common';
+import { capacityOf, choiceOption, numberOption, readState, topkWithOffset } from './common';
 import { dualRounds, negate, recentre } from './dual';
 
-export function createQuantile(spec: LayerSpec, ema: number): BalancingStrategy {
+/** scores: price the gate probabilities (Su's articles); logits: the raw router logits (Megatron). */
+export type PriceOn = 'scores' | 'logits';
+
+export function createQuantile(spec: LayerSpec, ema: number, priceOn: PriceOn = 'scores'): BalancingStrategy {
   let qE: Float32Array = new Float32Array(spec.experts);
   return {
     id: 'quantile',
     select(batch) {
-      const sel = topkWithOffset(batch.scoresTE, negate(qE), spec.topK);
+      // q lives in the units of what it prices, and selection ranks that same quantity
+      const ranked = priceOn === 'logits' ? batch.logitsTE : batch.scoresTE;
+      const sel = topkWithOffset(ranked, negate(qE), spec.topK);
       if (batch.training) {
-        const [T, E] = batch.scoresTE.shape;
+        const [T, E] = ranked.shape;
         const C = batch.capacity ?? capacityOf(1, spec.topK, T, E);
-        const fresh = dualRounds(batch.scoresTE, qE, spec.topK, C, 1, false);
+        const fresh = dualRounds(ranked, qE, spec.topK, C, 1, { p: false, q: false });
         qE = recentre(qE.map((old, i) => ema * old + (1 - ema) * fresh[i]!));
       }
       return sel;
@@ -30,4 +35,4 @@ export function createQuantile(spec: LayerSpec, ema: number): BalancingStrategy 
   };
 }
 
-export const quantileFactory: StrategyFactory = (spec, options) => createQuantile(spec, numberOption(options, 'ema', 0));
+export const quantileFactory: StrategyFactory = (spec, options) => createQuantile(spec, numberOption(options, 'ema', 0), choiceOption<PriceOn>(options, 'priceOn', 'scores'));

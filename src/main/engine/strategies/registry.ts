@@ -12,6 +12,7 @@ import { quantileFactory } from './quantile';
 import { sinkhornFactory } from './sinkhorn';
 import { capacityFactory } from './capacity';
 import { optimalFactory } from './optimal';
+import { withCapacity, withSeqAux } from './compose';
 
 export const STRATEGY_FACTORIES: Record<StrategyId, StrategyFactory> = {
   none: noneFactory,
@@ -31,6 +32,10 @@ export interface LayerStrategyConfig {
   strategyOptions: StrategyOptions;
   /** router z-loss coefficient added on top of the strategy (0 = off) */
   zLoss: number;
+  /** capacity factor of token dropping applied after the strategy's selection (0 = off) */
+  composeCapacity?: number;
+  /** α of a sequence-wise aux loss added on top of the strategy (0 = off; DeepSeek-V3 uses 1e-4 with loss-free) */
+  composeSeqAux?: number;
 }
 
 /**
@@ -40,9 +45,11 @@ export interface LayerStrategyConfig {
 export function createLayerStrategy(config: LayerStrategyConfig, spec: LayerSpec): BalancingStrategy {
   const resolved = resolveStrategyOptions(config.strategy, config.strategyOptions);
   if (!resolved.ok) throw new Error(resolved.error);
-  const inner = STRATEGY_FACTORIES[config.strategy](spec, resolved.options);
-  if (!(config.zLoss > 0)) return inner;
-  return withZLoss(inner, config.zLoss);
+  let s = STRATEGY_FACTORIES[config.strategy](spec, resolved.options);
+  if ((config.composeCapacity ?? 0) > 0) s = withCapacity(s, spec.topK, config.composeCapacity!, 'probs');
+  if ((config.composeSeqAux ?? 0) > 0) s = withSeqAux(s, spec.topK, config.composeSeqAux!);
+  if (!(config.zLoss > 0)) return s;
+  return withZLoss(s, config.zLoss);
 }
 
 /** The strategy with c_z·mean(logsumexp²) added to its auxiliary loss (or as its only one). */

@@ -77,7 +77,8 @@ export class TrainingLoop {
       this.post({ type: 'step', runId: this.runId, report });
       if (topTokens) this.post({ type: 'top-tokens', runId: this.runId, report: topTokens });
       if (due(c.evalEvery, tr.step)) {
-        this.post({ type: 'eval', runId: this.runId, report: await tr.evaluate() });
+        // the last step's evaluation uses the whole held-out set (valTokens): that is the run's MaxVio_global
+        this.post({ type: 'eval', runId: this.runId, report: await tr.evaluate({ final: tr.step >= c.steps }) });
         lastEval = tr.step;
       }
       if (due(c.checkpointEvery, tr.step) && tr.step < end) await this.sendCheckpoint('periodic');
@@ -89,7 +90,7 @@ export class TrainingLoop {
       }
     }
     const completed = tr.step >= c.steps;
-    if (completed && c.evalEvery > 0 && lastEval !== tr.step) this.post({ type: 'eval', runId: this.runId, report: await tr.evaluate() });
+    if (completed && c.evalEvery > 0 && lastEval !== tr.step) this.post({ type: 'eval', runId: this.runId, report: await tr.evaluate({ final: true }) });
     this.checkpointRequests = [];
     await this.sendCheckpoint('final');
     this.post({ type: 'finished', runId: this.runId, state: completed ? 'completed' : 'stopped', step: tr.step });

@@ -17,6 +17,10 @@ import { createExecutor, type StepExecutor, type TrainOptimizer } from './execut
 import { learningRate } from './optimizer';
 import { objectiveRatio, topTokens } from './probes';
 import { VioTracker, maxVioOf } from './vio';
+import { layerCost, stepCost } from '../../../shared/cost-model';
+import { finalEvalBatches } from '../../../shared/validation-size';
+import { topicExpertMI } from '../../../shared/specialization';
+import { syntheticTopicOfByte } from '../data/synthetic';
 
 export interface StepOutcome {
   report: StepReport;
@@ -27,6 +31,15 @@ export interface StepOptions {
   /** compute objectiveRatio for this batch (solves the exact optimum per layer) */
   oracle?: boolean;
   topTokens?: boolean;
+}
+
+/** training steps averaged into the train loss an evaluation compares with */
+const TRAIN_LOSS_WINDOW = 20;
+
+/** gateNorm auto: softmax top-k > 1 renormalised over the k chosen (Minimind, Megatron), sigmoid not (as before). */
+export function renormalizeGates(c: RunConfig): boolean {
+  const mode = c.gateNorm ?? 'auto';
+  return mode === 'auto' ? c.scoreFn === 'softmax' : mode === 'on';
 }
 
 export class Trainer {
@@ -42,6 +55,10 @@ export class Trainer {
   readonly vio = new VioTracker();
   /** wall time spent training, carried across resumes */
   elapsedMs = 0;
+  /** LM losses (aux excluded) of the last TRAIN_LOSS_WINDOW steps, for the train/validation gap */
+  private recentLm: number[] = [];
+  /** known topic of each byte (synthetic data only; −1 = none), for the specialisation metric */
+  private readonly topicOfByte: Int8Array | null;
 
   constructor(
     readonly config: RunConfig,
@@ -49,15 +66,16 @@ export class Trainer {
   ) {
     const s = config.model;
     this.batcher = new Batcher(data, s.batch, s.ctx, config.validationFraction, config.seed);
+    this.topicOfByte = config.data.kind === 'synthetic' ? syntheticTopicOfByte() : null;
     this.dispatch = chooseDispatch(config.dispatch, s);
-    this.model = new MoEModel(s, config.scoreFn, new Rng(config.seed));
+    this.model = new MoEModel(s, config.scoreFn, new Rng(config.seed), renormalizeGates(config));
     this.executor = createExecutor(this.model, config);
     this.optimizer = this.executor.optimizer;
     this.strategies = [];
     try {
       for (let l = 0; l < s.layers; l++) {
         const spec = { layer: l, experts: s.experts, topK: s.topK, scoreFn: config.scoreFn };
-        this.strategies.push(createLayerStrategy({ strategy: config.strategy, strategyOptions: config.strategyOptions, zLoss: config.zLoss }, spec));
+        this.strategies.push(createLayerStrategy({ strategy: config.strategy, strategyOptions: config.strategyOptions, zLoss: config.zLoss, composeCapacity: config.composeCapacity, composeSeqAux: config.composeSeqAux }, spec));
       }
     } catch (err) {
       this.dispose();
@@ -80,6 +98,8 @@ export class Trainer {
     const { loss, auxLoss, gradNorm, forwardBackwardMs, optimizerMs } = await this.executor.trainStep(batch, lr, ctx);
     const t2 = performance.now();
     if (!Number.isFinite(loss)) throw new Error(`training diverged at step ${this.step + 1}: loss is ${loss} (try a lower lr)`);
+    this.recentLm.push(loss - auxLoss);
+    if (this.recentLm.length > TRAIN_LOSS_WINDOW) this.recentLm.shift();
 
     const tokens = B * S;
     const loadsLE = new Float32Array(L * E);
@@ -112,27 +132,53 @@ export class Trainer {
       timing: { forwardBackwardMs, optimizerMs, routingMs: ctx.routingMs + (t3 - t2), totalMs },
       elapsedMs: this.elapsedMs,
     };
+    const ep = c.expertParallel;
+    report.ep = stepCost(ctx.layers.map((r) => layerCost(ep, r.idxTK, r.keepTK, tokens, K, E, c.model.dModel)), ep.devices);
     if (opts.oracle) report.objectiveRatio = objectiveRatio(ctx.layers, tokens, E, K);
     const out: StepOutcome = { report };
     if (opts.topTokens) out.topTokens = { step: this.step, tokens: topTokens(ctx.layers, batch.inputs, E, K) };
     return out;
   }
 
-  /** Validation loss and MaxVio_global over the fixed validation batches; strategies do not learn here. */
-  async evaluate(): Promise<EvalReport> {
+  /**
+   * Validation loss and MaxVio_global over the fixed validation batches; strategies do not learn here. Periodic
+   * evaluations read evalBatches batches; the final one (end of the run) the whole held-out size valTokens.
+   */
+  async evaluate(opts: { final?: boolean } = {}): Promise<EvalReport> {
     const { batch: B, ctx: S, layers: L, experts: E, topK: K } = this.config.model;
-    const n = this.config.evalBatches;
+    const n = opts.final ? Math.max(this.config.evalBatches, finalEvalBatches(this.config)) : this.config.evalBatches;
     const globalLE = Array.from({ length: L }, () => new Float64Array(E));
+    const topics = this.topicOfByte ? Math.max(...this.topicOfByte) + 1 : 0;
+    const countsLPE = Array.from({ length: topics ? L : 0 }, () => new Float64Array(topics * E));
     let lossSum = 0;
     for (let i = 0; i < n; i++) {
       const batch = this.batcher.valBatch(i, n);
       const ctx = this.context(false, false);
       lossSum += await this.executor.evalLoss(batch, ctx);
       ctx.layers.forEach((r, l) => r.loadE.forEach((x, e) => (globalLE[l]![e]! += x)));
+      if (this.topicOfByte) {
+        ctx.layers.forEach((r, l) => {
+          for (let i = 0; i < r.idxTK.length; i++) {
+            const topic = this.topicOfByte![batch.inputs[Math.floor(i / K)]!]!;
+            if (topic >= 0 && r.keepTK[i]) countsLPE[l]![topic * E + r.idxTK[i]!]!++;
+          }
+        });
+      }
     }
     const valLoss = lossSum / n;
     const valMaxVioL = globalLE.map((loadE) => maxVioOf(loadE, K, n * B * S));
-    return { step: this.step, valLoss, valPerplexity: Math.exp(valLoss), valMaxVioL, valMaxVio: valMaxVioL.reduce((a, b) => a + b, 0) / L };
+    const report: EvalReport = { step: this.step, valLoss, valPerplexity: Math.exp(valLoss), valMaxVioL, valMaxVio: valMaxVioL.reduce((a, b) => a + b, 0) / L, valTokens: n * B * S };
+    if (opts.final) report.final = true;
+    if (topics) {
+      const per = countsLPE.map((c) => topicExpertMI(c, topics, E));
+      report.topicMIL = per.map((p) => p.mi);
+      report.topicEntropy = per[0]?.topicEntropy ?? 0;
+    }
+    if (this.recentLm.length > 0) {
+      report.trainLoss = this.recentLm.reduce((a, b) => a + b, 0) / this.recentLm.length;
+      report.lossGap = valLoss - report.trainLoss;
+    }
+    return report;
   }
 
   exportCheckpoint(): Promise<CheckpointData> {

@@ -3,6 +3,7 @@
 import { PALETTE } from './colors';
 import type { ChartOption } from './echarts';
 import { num } from '../lib/format';
+import { legendRows } from './curve-options';
 
 const BASE = { animation: false, backgroundColor: 'transparent' } as const;
 
@@ -40,6 +41,8 @@ export interface LinesInput {
   /** a horizontal reference (e.g. ideal share) */
   reference?: { value: number; label: string };
   xName?: string;
+  /** chart width in px (how many legend rows) */
+  width?: number;
 }
 
 /** Curves over steps: loss, perplexity, MaxVio, expert share. */
@@ -59,10 +62,12 @@ export function linesOption(p: LinesInput): ChartOption {
         ? { silent: true, symbol: 'none', data: [{ yAxis: p.reference.value, name: p.reference.label }], label: { formatter: p.reference.label }, lineStyle: { type: 'dotted' as const } }
         : undefined,
   }));
+  // a plain legend wraps onto more rows (never pages "1/7"); the grid starts below it
+  const rows = legendRows(p.lines.map((l) => l.name), p.width ?? 420);
   return {
     ...BASE,
-    grid: { left: 64, right: p.reference ? 80 : 20, top: 40, bottom: 32 },
-    legend: { top: 4, type: 'scroll', textStyle: { fontSize: 11 } },
+    grid: { left: 64, right: p.reference ? 80 : 20, top: 20 + rows * 20, bottom: 32 },
+    legend: { top: 4, left: 8, right: 8, type: 'plain', textStyle: { fontSize: 11 } },
     tooltip: { trigger: 'axis', valueFormatter: (v: unknown) => num(Number(v), 4) },
     xAxis: { type: 'value', name: p.xName ?? 'step', nameLocation: 'middle', nameGap: 20, min: 'dataMin', max: 'dataMax' },
     yAxis: { type: p.logY ? 'log' : 'value', name: p.yName, nameLocation: 'middle', nameGap: 46, scale: true },

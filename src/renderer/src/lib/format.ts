@@ -26,7 +26,7 @@ export function bytes(n: number): string {
 
 /** How one byte token reads to a person: printable ASCII as itself, whitespace and the rest escaped. */
 export function byteLabel(b: number): string {
-  if (b === 32) return '␠';
+  if (b === 32) return '␣'; // U+2423 OPEN BOX: in DejaVu Sans, unlike U+2420 (tests/e2e/fonts.spec.ts)
   if (b === 10) return '\\n';
   if (b === 9) return '\\t';
   if (b === 13) return '\\r';

@@ -15,8 +15,12 @@ export interface RunForm {
   strategy: StrategyId;
   /** option name → text (numbers, choices) or boolean */
   strategyOptions: Record<string, string | boolean>;
-  /** '' = the strategy paper's default */
+  /** '' = softmax, the same for every strategy (kept when the strategy changes) */
   scoreFn: '' | 'softmax' | 'sigmoid';
+  gateNorm: 'auto' | 'on' | 'off';
+  evalBatches: string;
+  valTokens: string;
+  warmupSteps: string;
   seed: string;
   steps: string;
   zLoss: string;
@@ -45,6 +49,10 @@ export function defaultForm(): RunForm {
     strategy: 'none',
     strategyOptions: {},
     scoreFn: '',
+    gateNorm: 'auto',
+    evalBatches: '4',
+    valTokens: '0',
+    warmupSteps: '20',
     seed: '1',
     steps: '300',
     zLoss: '0',
@@ -61,7 +69,7 @@ function parseNum(s: string): number | undefined {
   return t === '' ? undefined : Number(t);
 }
 
-const NUMERIC_FIELDS = ['seed', 'steps', 'zLoss', 'lr', 'evalEvery', 'checkpointEvery'] as const;
+const NUMERIC_FIELDS = ['seed', 'steps', 'zLoss', 'lr', 'evalEvery', 'checkpointEvery', 'evalBatches', 'valTokens', 'warmupSteps'] as const;
 
 /** The request body, plus the fields that are not numbers at all (zod never sees those). */
 export function toInput(f: RunForm): { input: RunConfigInput; errors: FieldErrors } {
@@ -69,6 +77,7 @@ export function toInput(f: RunForm): { input: RunConfigInput; errors: FieldError
   const input: Record<string, unknown> = { preset: f.preset, strategy: f.strategy, backend: f.backend };
   if (f.name.trim()) input.name = f.name.trim();
   if (f.scoreFn) input.scoreFn = f.scoreFn;
+  if (f.gateNorm !== 'auto') input.gateNorm = f.gateNorm;
   input.data = f.dataKind === 'file' ? { kind: 'file', path: f.dataPath.trim() } : { kind: f.dataKind };
   for (const k of NUMERIC_FIELDS) {
     const v = parseNum(f[k]);
@@ -137,5 +146,5 @@ export function fieldErrorsToMap(list: FieldError[]): FieldErrors {
 /** Keys the form has a place for; anything else is shown in the form's summary line. */
 export function knownField(path: string, f: RunForm): boolean {
   if (path.startsWith('strategyOptions.')) return STRATEGIES[f.strategy].options.some((o) => `strategyOptions.${o.name}` === path);
-  return ['name', 'preset', 'data', 'data.path', 'strategy', 'scoreFn', 'backend', ...NUMERIC_FIELDS].includes(path);
+  return ['name', 'preset', 'data', 'data.path', 'strategy', 'scoreFn', 'gateNorm', 'backend', ...NUMERIC_FIELDS].includes(path);
 }

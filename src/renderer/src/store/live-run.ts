@@ -6,7 +6,7 @@ import type { RunStatus } from '../../../shared/reports';
 import { call, connection, useApi } from '../api/transport';
 import { BoundedSeries } from '../lib/bounded-series';
 
-export type EvalPoint = { step: number; valLoss: number; valPerplexity: number; valMaxVio: number };
+export type EvalPoint = { step: number; valLoss: number; valPerplexity: number; valMaxVio: number; lossGap?: number };
 
 export interface LiveRunState {
   runId: string | null;
@@ -51,7 +51,7 @@ export function useLiveRun(runId: Ref<string | null>) {
     state.etaMs = f.etaMs;
     const last = f.points[f.points.length - 1];
     if (last) state.tokensPerSec = last.tokensPerSec;
-    if (f.eval) evals.value = [...evals.value.filter((e) => e.step < f.eval!.step), { step: f.eval.step, valLoss: f.eval.valLoss, valPerplexity: f.eval.valPerplexity, valMaxVio: f.eval.valMaxVio }];
+    if (f.eval) evals.value = [...evals.value.filter((e) => e.step < f.eval!.step), { step: f.eval.step, valLoss: f.eval.valLoss, valPerplexity: f.eval.valPerplexity, valMaxVio: f.eval.valMaxVio, lossGap: f.eval.lossGap }];
     state.version++;
   }
 

@@ -1,7 +1,7 @@
-// A tiny hash router: #/runs, #/new, #/run/<id>, #/compare?runs=a,b, #/expert/<id>?layer=&expert= (works from file:// too).
+// A tiny hash router: #/runs, #/new, #/run/<id>, #/compare?runs=a,b, #/expert/<id>?layer=&expert=, #/sweeps, #/sweep/<id> (works from file:// too).
 import { computed, ref } from 'vue';
 
-export type RouteName = 'runs' | 'new' | 'run' | 'compare' | 'expert';
+export type RouteName = 'runs' | 'new' | 'run' | 'compare' | 'expert' | 'sweeps' | 'sweep';
 export interface Route {
   name: RouteName;
   runId: string | null;
@@ -17,6 +17,9 @@ function parse(hash: string): Route {
   if (head === 'run' && id) return { name: 'run', runId: id, query };
   if (head === 'compare') return { name: 'compare', runId: null, query };
   if (head === 'expert' && id) return { name: 'expert', runId: id, query };
+  if (head === 'sweeps') return { name: 'sweeps', runId: null, query };
+  // the sweep's id rides in runId (one id per route)
+  if (head === 'sweep' && id) return { name: 'sweep', runId: id, query };
   return { name: 'runs', runId: null, query };
 }
 
