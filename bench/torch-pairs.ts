@@ -67,7 +67,7 @@ export async function torchPairs(ctx: BenchContext): Promise<BenchSection> {
     const pt: number[] = [];
     for (let i = 0; i < pairs; i++) {
       ctx.log(`torch pair ${i + 1}/${pairs} ${preset}`);
-      ls.push(measureTraining(benchConfig({ preset, backend: 'wasm' }), 1, steps).tokensPerSec);
+      ls.push((await measureTraining(benchConfig({ preset, backend: 'wasm' }), 1, steps)).tokensPerSec);
       pt.push(runTorchReference(found.python, preset, steps, 1).tokensPerSec);
     }
     const ratios = ls.map((l, i) => l / pt[i]!);

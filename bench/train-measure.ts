@@ -1,6 +1,7 @@
 // One Loadscope training measurement for the bench: median tokens/s and step split over a few steps of a preset.
 import { syntheticText } from '../src/main/engine/data/synthetic';
 import { Trainer } from '../src/main/engine/train/trainer';
+import type { StepReport } from '../src/shared/reports';
 import { resolveRunConfig, type RunConfig, type RunConfigInput } from '../src/shared/run-config';
 
 export const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
@@ -22,11 +23,12 @@ export interface TrainMeasurement {
 }
 
 /** Trains `warmup` then `steps` steps on a fresh Trainer (the backend must already be selected). */
-export function measureTraining(config: RunConfig, warmup: number, steps: number): TrainMeasurement {
+export async function measureTraining(config: RunConfig, warmup: number, steps: number): Promise<TrainMeasurement> {
   const tr = new Trainer(config, benchData);
   try {
-    for (let i = 0; i < warmup; i++) tr.trainStep();
-    const rs = Array.from({ length: steps }, () => tr.trainStep().report);
+    for (let i = 0; i < warmup; i++) await tr.trainStep();
+    const rs: StepReport[] = [];
+    for (let i = 0; i < steps; i++) rs.push((await tr.trainStep()).report);
     return {
       tokensPerSec: median(rs.map((r) => r.tokensPerSec)),
       stepMs: median(rs.map((r) => r.timing.totalMs)),

@@ -1,8 +1,9 @@
 // Benchmark section "training": tokens/s and achieved GFLOP/s per backend beside its large-matmul peak, the
-// ratio to the PyTorch reference (torch-pairs.ts), the step-time split with routing overhead per strategy,
-// and tensor count + RSS over a longer tiny run.
+// ratio to the PyTorch reference (torch-pairs.ts), a webgpu row (timed on hardware adapters only), the
+// step-time split with routing overhead per strategy, and tensor count + RSS over a longer tiny run.
 import * as tf from '@tensorflow/tfjs-core';
 import { selectBackend } from '../src/main/engine/backend';
+import { preferSoftwareVulkan } from '../src/main/engine/webgpu';
 import { chooseDispatch } from '../src/main/engine/model/moe';
 import { trainFlopsPerToken } from '../src/shared/presets';
 import { STRATEGY_IDS } from '../src/shared/strategy-descriptors';
@@ -27,6 +28,58 @@ function matmulPeak(n: number, reps: number): number {
   return (2 * n ** 3) / (median(times) / 1000) / 1e9;
 }
 
+/** matmulPeak for device backends: reads asynchronously (webgpu has no synchronous read in Node). */
+async function matmulPeakAsync(n: number, reps: number): Promise<number> {
+  const a = tf.randomNormal([n, n]) as tf.Tensor2D;
+  const b = tf.randomNormal([n, n]) as tf.Tensor2D;
+  const once = async () => {
+    const c = tf.matMul(a, b);
+    await c.data();
+    c.dispose();
+  };
+  await once();
+  const times: number[] = [];
+  for (let i = 0; i < reps; i++) {
+    const t = performance.now();
+    await once();
+    times.push(performance.now() - t);
+  }
+  tf.dispose([a, b]);
+  return (2 * n ** 3) / (median(times) / 1000) / 1e9;
+}
+
+/**
+ * The webgpu row(s): timed on a hardware adapter for each preset; on a software adapter (SwiftShader) or
+ * none, one row that says so and times nothing (CPU emulation figures would mislead).
+ */
+async function webgpuRows(ctx: BenchContext, rows: Array<Array<string | number>>, notes: string[]): Promise<void> {
+  preferSoftwareVulkan();
+  let info;
+  try {
+    info = await selectBackend('webgpu');
+  } catch (err) {
+    const why = err instanceof Error ? err.message : String(err);
+    const software = /software adapter/.test(why);
+    rows.push(['webgpu', '-', software ? 'correctness only (software adapter)' : 'no adapter', '-', '-', '-', '-', '-']);
+    notes.push(`webgpu: ${why}`);
+    return;
+  }
+  if (info.adapter?.software) {
+    rows.push(['webgpu', '-', 'correctness only (software adapter)', '-', '-', '-', '-', '-']);
+    notes.push(`webgpu: ${info.device}: not timed (CPU emulation)`);
+    return;
+  }
+  const peak = await matmulPeakAsync(ctx.quick ? 1024 : 2048, ctx.quick ? 3 : 7);
+  for (const preset of ['tiny', 'small', 'paper-16e'] as const) {
+    ctx.log(`webgpu ${preset}`);
+    const c = cfg({ preset, backend: 'webgpu' });
+    const r = await measure(c, 2, ctx.quick ? 2 : 8);
+    const gflops = (r.tokensPerSec * trainFlopsPerToken(c.model)) / 1e9;
+    rows.push(['webgpu', preset, `auto (${chooseDispatch('auto', c.model)})`, Math.round(r.tokensPerSec), gflops, peak, gflops / peak, r.stepMs]);
+  }
+  notes.push(`webgpu: ${info.device}`);
+}
+
 async function throughput(ctx: BenchContext): Promise<BenchSection> {
   const rows: Array<Array<string | number>> = [];
   const notes: string[] = [];
@@ -39,12 +92,13 @@ async function throughput(ctx: BenchContext): Promise<BenchSection> {
       const steps = ctx.quick ? 2 : preset === 'small' || backend === 'cpu' ? 3 : 8;
       ctx.log(`${backend} ${preset} ${dispatch}: ${steps} steps`);
       const c = cfg({ preset, dispatch, backend });
-      const r = measure(c, 1, steps);
+      const r = await measure(c, 1, steps);
       const gflops = (r.tokensPerSec * trainFlopsPerToken(c.model)) / 1e9;
       rows.push([backend, preset, dispatch === 'auto' ? `auto (${chooseDispatch('auto', c.model)})` : dispatch, Math.round(r.tokensPerSec), gflops, peak, gflops / peak, r.stepMs]);
     }
     notes.push(`${backend}: ${info.device}${info.notes.length ? ` (${info.notes.join('; ')})` : ''}`);
   }
+  await webgpuRows(ctx, rows, notes);
   notes.push('GFLOP/s from trainFlopsPerToken (performance.md); dense dispatch does E/k× the expert FLOPs the formula counts');
   return {
     title: 'Training throughput (synthetic data, strategy none)',
@@ -59,7 +113,7 @@ async function split(ctx: BenchContext): Promise<BenchSection> {
   const rows: Array<Array<string | number>> = [];
   for (const strategy of STRATEGY_IDS) {
     ctx.log(`split: ${strategy}`);
-    const r = measure(cfg({ preset: 'tiny', strategy, backend: 'wasm' }), 1, ctx.quick ? 1 : 3);
+    const r = await measure(cfg({ preset: 'tiny', strategy, backend: 'wasm' }), 1, ctx.quick ? 1 : 3);
     rows.push([strategy, r.stepMs, r.fbMs, r.optMs, r.routingMs, (100 * r.routingMs) / r.stepMs]);
   }
   return {
@@ -77,8 +131,8 @@ async function memory(ctx: BenchContext): Promise<BenchSection> {
   const rows: Array<Array<string | number>> = [['start', tf.memory().numTensors, +(process.memoryUsage().rss / 2 ** 20).toFixed(1)]];
   try {
     for (let s = 1; s <= steps; s++) {
-      tr.trainStep({ oracle: s % 10 === 0, topTokens: s % 10 === 0 });
-      if (s % 20 === 0) tr.evaluate();
+      await tr.trainStep({ oracle: s % 10 === 0, topTokens: s % 10 === 0 });
+      if (s % 20 === 0) await tr.evaluate();
       if (s === 1 || s % Math.max(1, Math.floor(steps / 4)) === 0) {
         rows.push([s, tf.memory().numTensors, +(process.memoryUsage().rss / 2 ** 20).toFixed(1)]);
       }

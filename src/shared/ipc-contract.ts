@@ -134,7 +134,7 @@ export interface SystemInfo {
   version: string;
   runsDir: string;
   /** which backends this machine can load, best first */
-  backends: Array<{ name: 'tensorflow' | 'wasm' | 'cpu'; available: boolean; detail: string }>;
+  backends: Array<{ name: 'tensorflow' | 'webgpu' | 'wasm' | 'cpu'; available: boolean; detail: string }>;
   maxConcurrentRuns: number;
   transport: 'electron' | 'websocket';
 }

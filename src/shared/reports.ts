@@ -3,12 +3,22 @@ import type { StepCost } from './cost-model';
 
 /** Which TF.js backend runs a training, as recorded in the run and shown in the UI. */
 export interface BackendInfo {
-  /** 'tensorflow' (tfjs-node or tfjs-node-gpu), 'wasm' or 'cpu' */
-  name: 'tensorflow' | 'wasm' | 'cpu';
+  /** 'tensorflow' (tfjs-node or tfjs-node-gpu), 'webgpu', 'wasm' or 'cpu' */
+  name: 'tensorflow' | 'webgpu' | 'wasm' | 'cpu';
   /** e.g. "GPU: NVIDIA H100", "CPU (libtensorflow)", "wasm SIMD, 1 thread", "pure JS" */
   device: string;
   /** why faster backends were skipped, e.g. "tfjs-node-gpu: not installed" */
   notes: string[];
+  /** the WebGPU adapter a 'webgpu' run trains on */
+  adapter?: AdapterInfo;
+}
+
+/** A WebGPU adapter as Dawn describes it; software = CPU emulation (SwiftShader), for tests only. */
+export interface AdapterInfo {
+  vendor: string;
+  architecture: string;
+  description: string;
+  software: boolean;
 }
 
 export interface StepTiming {

@@ -4,7 +4,7 @@ import { PRESETS, PRESET_IDS, type ModelShape } from './presets';
 import { STRATEGIES, STRATEGY_IDS, resolveStrategyOptions, type StrategyId, type StrategyOptions } from './strategy-descriptors';
 import { placementError, type ExpertParallelSpec } from './cost-model';
 
-export const BACKEND_IDS = ['auto', 'tensorflow', 'wasm', 'cpu'] as const;
+export const BACKEND_IDS = ['auto', 'tensorflow', 'webgpu', 'wasm', 'cpu'] as const;
 export type BackendChoice = (typeof BACKEND_IDS)[number];
 
 const int = (min: number, max: number) => z.number().int().min(min).max(max);

@@ -35,12 +35,12 @@ describe('topic–expert mutual information', () => {
     expect(docs).toBeGreaterThan(50);
   });
 
-  it('an evaluation on synthetic data reports I(topic; expert) per layer, within [0, min(H, log2 E)]', () => {
+  it('an evaluation on synthetic data reports I(topic; expert) per layer, within [0, min(H, log2 E)]', async () => {
     const data = { label: 'synthetic (test)', bytes: syntheticText({ bytes: 30_000 }) };
     const tr = new Trainer(config({ preset: 'custom', model: MICRO, strategy: 'none', steps: 5, evalEvery: 0, oracleEvery: 0, topTokensEvery: 0, backend: 'cpu' }), data);
     try {
-      for (let i = 0; i < 5; i++) tr.trainStep();
-      const ev = tr.evaluate();
+      for (let i = 0; i < 5; i++) await tr.trainStep();
+      const ev = await tr.evaluate();
       expect(ev.topicMIL).toHaveLength(MICRO.layers);
       for (const mi of ev.topicMIL!) {
         expect(mi).toBeGreaterThan(0); // a router that reads bytes already separates some topics

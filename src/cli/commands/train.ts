@@ -21,7 +21,7 @@ const HELP = `usage: loadscope train [options]            train a new run
   --steps N              total steps (default 300; with --resume: the new total)
   --seed N  --lr X  --z-loss X  --score-fn softmax|sigmoid
   --data synthetic|corpus|FILE                     training text (default synthetic)
-  --backend auto|tensorflow|wasm|cpu  --dispatch auto|dense|sparse
+  --backend auto|tensorflow|webgpu|wasm|cpu  --dispatch auto|dense|sparse
   --eval-every N  --checkpoint-every N  --name TEXT
   --eval-batches N       validation batches of each periodic evaluation (default 4)
   --val-tokens N         held-out tokens of the final evaluation (default 0 = enough for a MaxVio floor < 0.01)
@@ -153,8 +153,10 @@ const command: Command = async (argv) => {
   const checkpoints = reader.listCheckpoints().map((c) => c.step);
   // the service knows the reason even when a full disk kept it out of meta.json
   const failure = status === 'failed' ? (services.training.failureOf(runId) ?? reader.meta.failure) : reader.meta.failure;
+  // a webgpu run names its adapter (vendor, architecture, software or hardware)
+  const adapter = reader.meta.backend?.adapter;
   reader.close();
-  if (json) process.stdout.write(JSON.stringify({ type: 'summary', runId, runDir, status, ...(summary ?? {}), ...(failure ? { failure } : {}) }) + '\n');
+  if (json) process.stdout.write(JSON.stringify({ type: 'summary', runId, runDir, status, ...(summary ?? {}), ...(adapter ? { adapter } : {}), ...(failure ? { failure } : {}) }) + '\n');
   else if (summary) console.error(`loadscope: ${status}: ${summary.steps} steps, loss ${summary.finalLoss.toFixed(4)}, AvgMaxVio ${summary.avgMaxVio.toFixed(3)}, SupMaxVio ${summary.supMaxVio.toFixed(3)}${dropNote(summary)}, ${Math.round(summary.tokensPerSecMedian)} tokens/s (${summary.backend})`);
   if (status === 'failed') {
     console.error(`loadscope: run failed: ${failure ?? 'unknown reason'}`);

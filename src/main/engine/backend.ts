@@ -1,4 +1,5 @@
-// TF.js backend selection: auto tries tfjs-node-gpu, tfjs-node, wasm (SIMD, one thread), then pure-JS cpu.
+// TF.js backend selection: auto tries tfjs-node-gpu (with a CUDA GPU), webgpu (hardware adapter), tfjs-node,
+// wasm (SIMD, one thread), then pure-JS cpu.
 //
 // The native packages are optionalDependencies: they are loaded with a dynamic import inside try/catch
 // so a machine without them (or without CUDA) falls through to the next one, and the reasons are kept
@@ -14,6 +15,7 @@ import type { BackendChoice } from '../../shared/run-config';
 import { installNativeMatMul, type NativeBackendName } from './native/kernels';
 import { installSharingKernels } from './wasm-kernels';
 import type { BackendInfo } from '../../shared/reports';
+import { probeWebGpu, softwareWebGpuAllowed } from './webgpu';
 
 export { tf };
 
@@ -22,6 +24,36 @@ const reason = (err: unknown): string => {
   if (/Cannot find (package|module)|ERR_MODULE_NOT_FOUND/.test(m)) return 'not installed';
   return m.split('\n')[0]!.slice(0, 200);
 };
+
+/** An explicit backend choice that cannot run here: the message is one line for the user (CLI exit 2). */
+export class BackendUnavailableError extends Error {}
+
+/**
+ * WebGPU through Dawn (webgpu.ts). A software adapter (SwiftShader) is taken only when `allowSoftware`
+ * (explicit --backend webgpu with LOADSCOPE_WEBGPU_SOFTWARE=1); `auto` never trains on CPU emulation.
+ */
+async function tryWebGpu(allowSoftware: boolean, notes: string[]): Promise<BackendInfo | null> {
+  const probe = await probeWebGpu();
+  if (!probe.ok) {
+    notes.push(`webgpu: ${probe.why}`);
+    return null;
+  }
+  const { info } = probe;
+  const label = `${info.vendor} ${info.architecture}${info.description ? ` (${info.description})` : ''}`;
+  if (info.software && !allowSoftware) {
+    notes.push(`webgpu: only a software adapter (${label}); set LOADSCOPE_WEBGPU_SOFTWARE=1 to train on it (tests)`);
+    return null;
+  }
+  try {
+    await import('@tensorflow/tfjs-backend-webgpu');
+    if (!(await tf.setBackend('webgpu'))) throw new Error('backend "webgpu" did not initialise');
+    await tf.ready();
+  } catch (err) {
+    notes.push(`webgpu: ${reason(err)}`);
+    return null;
+  }
+  return { name: 'webgpu', device: `WebGPU ${info.software ? 'software' : 'hardware'} adapter: ${label}`, notes, adapter: info };
+}
 
 async function tryNative(pkg: string, gpu: boolean, notes: string[]): Promise<BackendInfo | null> {
   try {
@@ -102,8 +134,19 @@ export async function selectBackend(choice: BackendChoice): Promise<BackendInfo>
     if (!info) throw new Error(`backend "wasm" could not start: ${notes.join('; ')}`);
     return info;
   }
+  if (choice === 'webgpu') {
+    const info = await tryWebGpu(softwareWebGpuAllowed(), notes);
+    if (!info) throw new BackendUnavailableError(`backend "webgpu" cannot run here: ${notes.join('; ')}`);
+    return info;
+  }
   const gpu = await tryNative('@tensorflow/tfjs-node-gpu', true, notes);
-  if (gpu) return gpu;
+  if (gpu?.device.startsWith('GPU')) return gpu;
+  if (choice === 'auto') {
+    // a hardware WebGPU adapter beats libtensorflow's CPU kernels; software adapters are never picked here
+    const web = await tryWebGpu(false, notes);
+    if (web) return web;
+  }
+  if (gpu) return gpu; // the GPU build without a GPU: its CPU kernels
   const node = await tryNative('@tensorflow/tfjs-node', false, notes);
   if (node) return node;
   if (choice === 'tensorflow') throw new Error(`backend "tensorflow" could not start: ${notes.join('; ')}`);

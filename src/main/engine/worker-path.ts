@@ -18,3 +18,6 @@ export function engineWorkerEntry(): WorkerEntry {
   const source = new URL('./worker.ts', import.meta.url);
   return { filename: new URL('./worker-bootstrap.mjs', import.meta.url), sourceEntry: pathToFileURL(fileURLToPath(source)).href };
 }
+
+// what the spawning process must do about WebGPU before a worker exists (webgpu.ts: no tfjs in there)
+export { preferSoftwareVulkan, webgpuUnavailable } from './webgpu';

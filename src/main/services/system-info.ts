@@ -30,8 +30,10 @@ export function backendsAvailable(): SystemInfo['backends'] {
   const gpu = resolvable('@tensorflow/tfjs-node-gpu');
   const node = resolvable('@tensorflow/tfjs-node');
   const wasm = resolvable('@tensorflow/tfjs-backend-wasm');
+  const webgpu = resolvable('webgpu') && resolvable('@tensorflow/tfjs-backend-webgpu');
   return [
     { name: 'tensorflow', available: gpu || node, detail: gpu ? 'tfjs-node-gpu (libtensorflow, CUDA)' : node ? 'tfjs-node (libtensorflow, CPU)' : 'tfjs-node not installed' },
+    { name: 'webgpu', available: webgpu, detail: webgpu ? 'tfjs-backend-webgpu on Dawn (needs a GPU adapter; checked when a run starts)' : 'webgpu packages not installed' },
     { name: 'wasm', available: wasm, detail: wasm ? 'tfjs-backend-wasm (SIMD where supported)' : 'tfjs-backend-wasm not installed' },
     { name: 'cpu', available: true, detail: 'pure JavaScript' },
   ];

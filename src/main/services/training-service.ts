@@ -15,6 +15,7 @@ import { RunFrames } from './run-frames';
 import { RunSession } from './run-session';
 import { WorkerHost } from './worker-host';
 import { usesNativeBackend } from './system-info';
+import { webgpuUnavailable } from '../engine/worker-path';
 import { INTERRUPTED_MESSAGE, loadCheckpoint, recoverInterrupted, withTimeout } from './run-origins';
 
 export interface TrainingServiceOptions {
@@ -68,6 +69,7 @@ export class TrainingService {
     if (!resolved.ok) throw invalid(`invalid run config: ${resolved.errors.map((e) => `${e.path}: ${e.message}`).join('; ')}`, resolved.errors);
     const data = resolved.config.data;
     if (data.kind === 'file' && !existsSync(data.path)) throw invalid(`data file not found: ${data.path}`, [{ path: 'data.path', message: `file not found: ${data.path}` }]);
+    await this.assertBackendUsable(resolved.config);
     const name = (input as { name?: string } | null)?.name;
     assertFits(resolved.config);
     const writer = await this.opts.store.create(resolved.config, { ...(name ? { name } : {}), ...(extra?.sweep ? { sweep: extra.sweep } : {}) });
@@ -79,6 +81,7 @@ export class TrainingService {
     this.assertOpen();
     if (this.runs.has(runId)) throw conflict(`run ${runId} is already ${this.runs.get(runId)!.status}`);
     const { config, checkpoint } = await loadCheckpoint(this.opts.store, runId, step, steps);
+    await this.assertBackendUsable(config);
     assertFits(config);
     // no checkpoint (step 0): everything recorded moves to backup/ and the run trains from scratch
     const writer = await this.opts.store.openWriter(runId, { truncateAfterStep: checkpoint ? step : -1, totalSteps: config.steps });
@@ -90,6 +93,7 @@ export class TrainingService {
     this.assertOpen();
     const { config, checkpoint, parentName } = await loadCheckpoint(this.opts.store, runId, step, steps);
     if (!checkpoint) throw notFound(`run ${runId} has no checkpoint at step ${step} to branch from`);
+    await this.assertBackendUsable(config);
     assertFits(config);
     const writer = await this.opts.store.create(config, { name: name ?? `${parentName} from step ${step}`, parent: { runId, step } });
     // a branch's running figures (AvgMaxVio, drop rate, training time) cover its own steps: drop the parent's
@@ -97,6 +101,13 @@ export class TrainingService {
     const session = new RunSession(writer.runId, config, writer, this.framesFor(writer.runId, config), own);
     session.parent = { runId, step };
     return this.enqueue(session);
+  }
+
+  /** An explicit webgpu choice without a usable adapter fails here, before a run folder exists. */
+  private async assertBackendUsable(config: RunConfig): Promise<void> {
+    if (config.backend !== 'webgpu') return;
+    const why = await webgpuUnavailable();
+    if (why) throw invalid(why);
   }
 
   pause(runId: string): void {

@@ -3,6 +3,7 @@
 import { Worker } from 'node:worker_threads';
 import type { WorkerCommand, WorkerReport } from '../../shared/worker-protocol';
 import type { WorkerEntry } from '../engine/worker-path';
+import { preferSoftwareVulkan } from '../engine/worker-path';
 
 export interface WorkerHostHandlers {
   report(host: WorkerHost, msg: WorkerReport): void;
@@ -26,6 +27,8 @@ export class WorkerHost {
     /** a long-lived worker shared by several runs (native backend) rather than one per run */
     readonly shared = false,
   ) {
+    // the Vulkan loader reads the process environment, which a worker's env copy cannot change
+    preferSoftwareVulkan();
     this.worker = new Worker(entry.filename, { workerData: entry.sourceEntry ? { __entry: entry.sourceEntry } : {} });
     this.worker.on('message', (msg: WorkerReport) => this.handlers.report(this, msg));
     this.worker.on('error', (err: Error) => {

@@ -10,30 +10,34 @@ import { MICRO, config, useBackend } from './helpers';
 const data = { label: 'synthetic (test)', bytes: syntheticText({ bytes: 60_000 }) };
 const micro = (extra: object = {}) => config({ preset: 'custom', model: MICRO, steps: 20, warmupSteps: 2, lr: 1e-2, evalEvery: 0, oracleEvery: 0, topTokensEvery: 0, backend: 'wasm', ...extra });
 
-const losses = (tr: Trainer, n: number) => Array.from({ length: n }, () => tr.trainStep().report.loss);
+const losses = async (tr: Trainer, n: number) => {
+  const out: number[] = [];
+  for (let i = 0; i < n; i++) out.push((await tr.trainStep()).report.loss);
+  return out;
+};
 
 beforeAll(async () => {
   await useBackend('wasm');
 });
 
-describe('training loop', () => {
-  it('keeps the tensor count constant after a warm-up step, and dispose() frees every tensor', () => {
+describe('training loop', async () => {
+  it('keeps the tensor count constant after a warm-up step, and dispose() frees every tensor', async () => {
     for (const dispatch of ['dense', 'sparse'] as const) {
       const baseline = tf.memory().numTensors;
       const tr = new Trainer(micro({ dispatch, strategy: 'aux-loss', oracleEvery: 1, topTokensEvery: 1 }), data);
-      tr.trainStep({ oracle: true, topTokens: true });
+      await tr.trainStep({ oracle: true, topTokens: true });
       const after1 = tf.memory().numTensors;
-      for (let i = 0; i < 4; i++) tr.trainStep({ oracle: true, topTokens: true });
-      tr.evaluate();
+      for (let i = 0; i < 4; i++) await tr.trainStep({ oracle: true, topTokens: true });
+      await tr.evaluate();
       expect(tf.memory().numTensors, dispatch).toBe(after1);
       tr.dispose();
       expect(tf.memory().numTensors, `${dispatch} after dispose`).toBe(baseline);
     }
   });
 
-  it('40 steps on a tiny model lower the loss well below the uniform-byte loss ln 256 ≈ 5.55', () => {
+  it('40 steps on a tiny model lower the loss well below the uniform-byte loss ln 256 ≈ 5.55', async () => {
     const tr = new Trainer(config({ preset: 'custom', model: { ...MICRO, ctx: 32, dModel: 32, batch: 8 }, steps: 40, warmupSteps: 5, lr: 1e-2, backend: 'wasm' }), data);
-    const l = losses(tr, 40);
+    const l = await losses(tr, 40);
     tr.dispose();
     const first = l.slice(0, 3).reduce((a, b) => a + b) / 3;
     const last = l.slice(-5).reduce((a, b) => a + b) / 5;
@@ -43,53 +47,53 @@ describe('training loop', () => {
     expect(last).toBeLessThan(first - 1.5);
   });
 
-  it('same seed and backend give identical losses; another seed differs', () => {
+  it('same seed and backend give identical losses; another seed differs', async () => {
     const a = new Trainer(micro({ seed: 5 }), data);
     const b = new Trainer(micro({ seed: 5 }), data);
     const c = new Trainer(micro({ seed: 6 }), data);
-    const la = losses(a, 4);
-    expect(losses(b, 4)).toEqual(la);
-    expect(losses(c, 4)).not.toEqual(la);
+    const la = await losses(a, 4);
+    expect(await losses(b, 4)).toEqual(la);
+    expect(await losses(c, 4)).not.toEqual(la);
     for (const t of [a, b, c]) t.dispose();
   });
 
-  it('10 steps + checkpoint + resume 10 steps = 20 uninterrupted steps, exactly', () => {
+  it('10 steps + checkpoint + resume 10 steps = 20 uninterrupted steps, exactly', async () => {
     for (const strategy of ['loss-free', 'bip', 'optimal'] as const) {
       const full = new Trainer(micro({ strategy }), data);
-      const expected = losses(full, 20);
+      const expected = await losses(full, 20);
       full.dispose();
 
       const first = new Trainer(micro({ strategy }), data);
-      const head = losses(first, 10);
-      const cp = first.exportCheckpoint();
+      const head = await losses(first, 10);
+      const cp = await first.exportCheckpoint();
       first.dispose();
       expect(cp.step).toBe(10);
       const resumed = new Trainer(micro({ strategy }), data);
       resumed.importCheckpoint(cp);
-      const tail = losses(resumed, 10);
+      const tail = await losses(resumed, 10);
       expect(resumed.step).toBe(20);
       resumed.dispose();
       expect([...head, ...tail], strategy).toEqual(expected);
     }
   });
 
-  it("bip's first-step MaxVio on the synthetic data is far below plain top-k's", () => {
-    const first = (strategy: 'none' | 'bip') => {
+  it("bip's first-step MaxVio on the synthetic data is far below plain top-k's", async () => {
+    const first = async (strategy: 'none' | 'bip') => {
       const tr = new Trainer(config({ preset: 'tiny', strategy, backend: 'wasm' }), data);
-      const r = tr.trainStep().report;
+      const r = (await tr.trainStep()).report;
       tr.dispose();
       return r.maxVio;
     };
-    const none = first('none');
-    const bip = first('bip');
+    const none = await first('none');
+    const bip = await first('bip');
     // same seed → same weights and batch, so only the selection differs
     expect(none).toBeGreaterThan(0.3);
     expect(bip).toBeLessThan(none / 3);
   });
 
-  it('reports what the step did: loads sum to k·T per layer, MaxVio per layer, timings', () => {
+  it('reports what the step did: loads sum to k·T per layer, MaxVio per layer, timings', async () => {
     const tr = new Trainer(micro({ strategy: 'capacity', strategyOptions: { capacityFactor: 1 } }), data);
-    const { report, topTokens } = tr.trainStep({ oracle: true, topTokens: true });
+    const { report, topTokens } = await tr.trainStep({ oracle: true, topTokens: true });
     const T = MICRO.batch * MICRO.ctx;
     for (let l = 0; l < MICRO.layers; l++) {
       const load = report.loadsLE.slice(l * MICRO.experts, (l + 1) * MICRO.experts).reduce((a, b) => a + b, 0);
@@ -104,7 +108,7 @@ describe('training loop', () => {
     expect(report.objectiveRatio).toBeLessThanOrEqual(1 + 1e-6);
     expect(topTokens!.tokens).toHaveLength(MICRO.layers);
     expect(report.timing.totalMs).toBeGreaterThanOrEqual(report.timing.forwardBackwardMs);
-    const ev = tr.evaluate();
+    const ev = await tr.evaluate();
     expect(ev.valPerplexity).toBeCloseTo(Math.exp(ev.valLoss), 6);
     tr.dispose();
   });

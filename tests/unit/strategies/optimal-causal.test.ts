@@ -73,10 +73,10 @@ describe('trainer: validation of `optimal` never calls the solver', () => {
     const tr = new Trainer(config({ preset: 'custom', model: MICRO, strategy: 'optimal', steps: 3, evalEvery: 0, evalBatches: 2, oracleEvery: 0, topTokensEvery: 0, backend: 'cpu' }), data);
     try {
       calls.n = 0;
-      for (let i = 0; i < 3; i++) tr.trainStep();
+      for (let i = 0; i < 3; i++) await tr.trainStep();
       expect(calls.n).toBe(3 * MICRO.layers);
       const q = tr.strategies.map((s) => Array.from(s.getState().q!));
-      const ev = tr.evaluate();
+      const ev = await tr.evaluate();
       expect(calls.n).toBe(3 * MICRO.layers);
       expect(Number.isFinite(ev.valMaxVio)).toBe(true);
       expect(tr.strategies.map((s) => Array.from(s.getState().q!))).toEqual(q); // validation leaves the prices alone

@@ -31,3 +31,17 @@ export function crossEntropy(logitsTV: tf.Tensor2D, targets: Int32Array): tf.Sca
   });
   return f(logitsTV) as tf.Scalar;
 }
+
+/**
+ * The same loss as plain tf ops with TF.js's own gradients, for device backends, where the fused
+ * version's host loops would copy the logits off the device: −mean_t Σ_v onehot[t, v]·logSoftmax[t, v].
+ */
+export function crossEntropyOps(logitsTV: tf.Tensor2D, targets: Int32Array): tf.Scalar {
+  const [T, V] = logitsTV.shape;
+  if (targets.length !== T) throw new Error(`crossEntropy: ${targets.length} targets for ${T} rows of logits`);
+  return tf.tidy(() => {
+    // cast: oneHot's own dtype argument leaves int32 data behind a float32 label on wasm
+    const oneHotTV = tf.cast(tf.oneHot(tf.tensor1d(targets, 'int32'), V), 'float32');
+    return tf.neg(tf.div(tf.sum(tf.mul(tf.logSoftmax(logitsTV), oneHotTV)), T)) as tf.Scalar;
+  });
+}

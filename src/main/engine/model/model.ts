@@ -10,6 +10,7 @@ import { embedRows } from './dispatch';
 import { matmul, matmulT } from './linear';
 import { MoELayer, type RoutingContext } from './moe';
 import { ParamStore } from './params';
+import { driveSync, hostRoute, type ForwardSteps } from './routing';
 import { rmsNorm } from './rmsnorm';
 
 /** RMSNorm with a learned gain: x / rms(x) · g (fused forward and backward, rmsnorm.ts) */
@@ -59,9 +60,9 @@ class Block {
     this.norm2 = new RMSNorm(params, `${p}/norm2`, s.dModel);
     this.moe = new MoELayer(params, `${p}/moe`, s, i, scoreFn, renormalize);
   }
-  forward(xTD: tf.Tensor2D, B: number, S: number, maskSS: tf.Tensor2D, ctx: RoutingContext): tf.Tensor2D {
+  *steps(xTD: tf.Tensor2D, B: number, S: number, maskSS: tf.Tensor2D, ctx: RoutingContext): ForwardSteps<tf.Tensor2D> {
     const a = tf.add(xTD, this.attn.forward(this.norm1.forward(xTD), B, S, maskSS)) as tf.Tensor2D;
-    return tf.add(a, this.moe.forward(this.norm2.forward(a), ctx));
+    return tf.add(a, yield* this.moe.steps(this.norm2.forward(a), ctx));
   }
 }
 
@@ -92,13 +93,18 @@ export class MoEModel {
     this.maskSS = tf.tensor2d(mask, [S, S]);
   }
 
-  /** Next-byte logits [T, V] for inputs [B × S] (row-major); routing results land in ctx. */
+  /** Next-byte logits [T, V] for inputs [B × S] (row-major); routing results land in ctx (host router). */
   forward(inputs: Int32Array, B: number, S: number, ctx: RoutingContext): tf.Tensor2D {
+    return driveSync(this.forwardSteps(inputs, B, S, ctx), (req) => hostRoute(req, ctx));
+  }
+
+  /** The same pass as a generator that yields each MoE layer's scores to a router (routing.ts). */
+  *forwardSteps(inputs: Int32Array, B: number, S: number, ctx: RoutingContext): ForwardSteps<tf.Tensor2D> {
     const d = this.shape.dModel;
     const mask = S === this.shape.ctx ? this.maskSS : tf.slice(this.maskSS, [0, 0], [S, S]);
     const tok = tf.reshape(embedRows(this.wte, inputs), [B, S, d]);
     let x = tf.reshape(tf.add(tok, tf.slice(this.wpe, [0, 0], [S, d])), [B * S, d]) as tf.Tensor2D;
-    for (const block of this.blocks) x = block.forward(x, B, S, mask, ctx);
+    for (const block of this.blocks) x = yield* block.steps(x, B, S, mask, ctx);
     return matmulT(this.normF.forward(x), this.wte);
   }
 

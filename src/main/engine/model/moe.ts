@@ -15,6 +15,7 @@ import { demandLoads, gateMass } from '../../../shared/balance-metrics';
 import { collectSlots, dispatchRows, planDispatch } from './dispatch';
 import { matmul } from './linear';
 import type { ParamStore } from './params';
+import { driveSync, hostRoute, type RouteRequest, type Routed } from './routing';
 import { swiglu } from './swiglu';
 
 export type DispatchMode = 'dense' | 'sparse';
@@ -85,25 +86,24 @@ export class MoELayer {
     this.w2 = params.normal(`${prefix}/w2`, [E * h, d], 0.02 / Math.sqrt(2 * shape.layers));
   }
 
+  /** The layer's output with the context's own router (host backends: scores are read synchronously). */
   forward(xTD: tf.Tensor2D, ctx: RoutingContext): tf.Tensor2D {
+    return driveSync(this.steps(xTD, ctx), (req) => hostRoute(req, ctx));
+  }
+
+  /**
+   * The forward pass as a generator: it yields the router's scores once and resumes with the selection,
+   * so the same code serves a synchronous router (host), an asynchronous one (device backends read the
+   * scores with data()) and a replay of selections made earlier (the taped pass on a device).
+   */
+  *steps(xTD: tf.Tensor2D, ctx: RoutingContext): Generator<RouteRequest, tf.Tensor2D, Routed> {
     const t0 = performance.now();
     const T = xTD.shape[0];
     const { E, K } = this;
     const logitsTE = matmul(xTD, this.wr);
     const scoresTE = this.scoreFn === 'softmax' ? tf.softmax(logitsTE) : tf.sigmoid(logitsTE);
-
-    // selection sees detached copies: nothing the strategy does can enter the gradient tape
-    const scoresData = scoresTE.dataSync() as Float32Array;
-    const detScores = tf.tensor2d(scoresData, [T, E]);
-    const detLogits = tf.tensor2d(logitsTE.dataSync() as Float32Array, [T, E]);
     const strategy = ctx.strategies[this.layer]!;
-    let sel;
-    try {
-      sel = strategy.select({ scoresTE: detScores, logitsTE: detLogits, seqLen: ctx.seqLen, training: ctx.training });
-    } finally {
-      detScores.dispose();
-      detLogits.dispose();
-    }
+    const sel: Routed = yield { layer: this.layer, scoresTE: scoresTE as tf.Tensor2D, logitsTE: logitsTE as tf.Tensor2D };
 
     const selTE = new Float32Array(T * E);
     const keptTE = new Float32Array(T * E);
@@ -129,6 +129,8 @@ export class MoELayer {
     if (strategy.auxLoss) {
       ctx.auxLosses.push(strategy.auxLoss({ logitsTE: logitsTE as tf.Tensor2D, scoresTE: scoresTE as tf.Tensor2D, selectedTE, seqLen: ctx.seqLen }));
     }
+    // every router hands back its host copy of the scores (routing.ts): the gate mass needs them each step
+    const scoresData = sel.scoresData!;
     const demandLoadE = demandLoads(sel.demandTK ?? sel.idxTK, E);
     const routing: LayerRouting = { idxTK: sel.idxTK, keepTK: sel.keepTK, loadE, demandLoadE, gateMassE: gateMass(scoresData, T, E), dropped };
     if (ctx.keepScores) routing.scoresTE = scoresData;

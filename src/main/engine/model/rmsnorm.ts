@@ -7,6 +7,7 @@
 //   dg = Σ_t dy·x·r        dx = r·(dy·g) − x·r³·(Σ_j dy_j·g_j·x_j)/d
 // LOADSCOPE_NATIVE=0 turns this off with the other fast paths (the unfused ops, for comparison).
 import * as tf from '@tensorflow/tfjs-core';
+import { isDeviceBackend } from '../device';
 import { readView } from '../train/views';
 
 export const RMS_EPS = 1e-5;
@@ -63,8 +64,9 @@ const fused = tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFunc>) => {
 });
 
 /** Whether the fused CPU kernels (this one, fused expert paths) are on: LOADSCOPE_NATIVE=0 turns them off. */
+/** host backends only: on a device backend the fused loops would pull every tensor off the device */
 export function fusedKernelsEnabled(): boolean {
-  return process.env.LOADSCOPE_NATIVE !== '0';
+  return process.env.LOADSCOPE_NATIVE !== '0' && !isDeviceBackend();
 }
 
 export function rmsNorm(xTD: tf.Tensor2D, g: tf.Tensor1D): tf.Tensor2D {

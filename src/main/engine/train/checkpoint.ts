@@ -8,15 +8,15 @@ import type { BalanceState } from './balance';
 
 const FORMAT = 1;
 
-/** A copy: dataSync may hand out the backend's own buffer, which must never be transferred away. */
-function arrayOf(name: string, t: tf.Tensor): NamedArray {
-  return { name, shape: [...t.shape], dtype: 'float32', data: Float32Array.from(t.dataSync() as Float32Array) };
+/** A copy: data() may hand out the backend's own buffer, which must never be transferred away. */
+async function arrayOf(name: string, t: tf.Tensor): Promise<NamedArray> {
+  return { name, shape: [...t.shape], dtype: 'float32', data: Float32Array.from((await t.data()) as Float32Array) };
 }
 
-export function exportCheckpoint(tr: Trainer): CheckpointData {
-  const arrays: NamedArray[] = [];
-  for (const [name, v] of tr.model.params.entries()) arrays.push(arrayOf(name, v));
-  for (const { name, shape, m, v } of tr.optimizer.moments()) {
+/** Asynchronous reads throughout: device backends (WebGPU in Node) have no synchronous read. */
+export async function exportCheckpoint(tr: Trainer): Promise<CheckpointData> {
+  const arrays: NamedArray[] = await Promise.all(tr.model.params.entries().map(([name, v]) => arrayOf(name, v)));
+  for (const { name, shape, m, v } of await tr.optimizer.readMoments()) {
     arrays.push({ name: `optimizer/m/${name}`, shape: [...shape], dtype: 'float32', data: Float32Array.from(m) });
     arrays.push({ name: `optimizer/v/${name}`, shape: [...shape], dtype: 'float32', data: Float32Array.from(v) });
   }
@@ -57,10 +57,9 @@ export function importCheckpoint(tr: Trainer, cp: CheckpointData): void {
     tf.tidy(() => target.assign(tf.tensor(a.data, a.shape, 'float32')));
   };
   for (const [name, v] of tr.model.params.entries()) load(name, v);
-  for (const { name, shape, m, v } of tr.optimizer.moments()) {
-    m.set(find(`optimizer/m/${name}`, shape).data);
-    v.set(find(`optimizer/v/${name}`, shape).data);
-  }
+  tr.model.params.entries().forEach(([name, p], i) => {
+    tr.optimizer.loadMoments(i, Float32Array.from(find(`optimizer/m/${name}`, p.shape).data), Float32Array.from(find(`optimizer/v/${name}`, p.shape).data));
+  });
   tr.strategies.forEach((s, l) => {
     const prefix = `strategy/layer${l}/`;
     const state: Record<string, Float32Array> = {};

@@ -53,15 +53,15 @@ export class TrainingLoop {
     w?.();
   }
 
-  private sendCheckpoint(reason: 'manual' | 'periodic' | 'final' | 'quit'): void {
-    const checkpoint: CheckpointData = this.trainer.exportCheckpoint();
+  private async sendCheckpoint(reason: 'manual' | 'periodic' | 'final' | 'quit'): Promise<void> {
+    const checkpoint: CheckpointData = await this.trainer.exportCheckpoint();
     this.post({ type: 'checkpoint', runId: this.runId, reason, checkpoint });
   }
 
-  private serveCheckpointRequests(): void {
+  private async serveCheckpointRequests(): Promise<void> {
     // one checkpoint answers every request queued since the last step (they would be identical)
     const reasons = this.checkpointRequests.splice(0);
-    if (reasons.length > 0) this.sendCheckpoint(reasons.includes('quit') ? 'quit' : 'manual');
+    if (reasons.length > 0) await this.sendCheckpoint(reasons.includes('quit') ? 'quit' : 'manual');
   }
 
   async run(): Promise<void> {
@@ -73,26 +73,26 @@ export class TrainingLoop {
     this.post({ type: 'state', runId: this.runId, state: 'running' });
     while (tr.step < end && !this.stopRequested) {
       const next = tr.step + 1;
-      const { report, topTokens } = tr.trainStep({ oracle: due(c.oracleEvery, next), topTokens: due(c.topTokensEvery, next) });
+      const { report, topTokens } = await tr.trainStep({ oracle: due(c.oracleEvery, next), topTokens: due(c.topTokensEvery, next) });
       this.post({ type: 'step', runId: this.runId, report });
       if (topTokens) this.post({ type: 'top-tokens', runId: this.runId, report: topTokens });
       if (due(c.evalEvery, tr.step)) {
         // the last step's evaluation uses the whole held-out set (valTokens): that is the run's MaxVio_global
-        this.post({ type: 'eval', runId: this.runId, report: tr.evaluate({ final: tr.step >= c.steps }) });
+        this.post({ type: 'eval', runId: this.runId, report: await tr.evaluate({ final: tr.step >= c.steps }) });
         lastEval = tr.step;
       }
-      if (due(c.checkpointEvery, tr.step) && tr.step < end) this.sendCheckpoint('periodic');
-      this.serveCheckpointRequests();
+      if (due(c.checkpointEvery, tr.step) && tr.step < end) await this.sendCheckpoint('periodic');
+      await this.serveCheckpointRequests();
       await yieldToEventLoop();
       while (this.paused && !this.stopRequested) {
-        this.serveCheckpointRequests();
+        await this.serveCheckpointRequests();
         await new Promise<void>((resolve) => (this.wake = resolve));
       }
     }
     const completed = tr.step >= c.steps;
-    if (completed && c.evalEvery > 0 && lastEval !== tr.step) this.post({ type: 'eval', runId: this.runId, report: tr.evaluate({ final: true }) });
+    if (completed && c.evalEvery > 0 && lastEval !== tr.step) this.post({ type: 'eval', runId: this.runId, report: await tr.evaluate({ final: true }) });
     this.checkpointRequests = [];
-    this.sendCheckpoint('final');
+    await this.sendCheckpoint('final');
     this.post({ type: 'finished', runId: this.runId, state: completed ? 'completed' : 'stopped', step: tr.step });
   }
 }

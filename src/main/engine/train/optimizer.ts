@@ -94,6 +94,15 @@ export class AdamW {
     return this.state;
   }
 
+  readMoments(): Promise<Moments[]> {
+    return Promise.resolve(this.state);
+  }
+
+  loadMoments(i: number, m: Float32Array, v: Float32Array): void {
+    this.state[i]!.m.set(m);
+    this.state[i]!.v.set(v);
+  }
+
   dispose(): void {
     // plain arrays only: nothing held by the backend
   }

@@ -1,7 +1,6 @@
 // One training run in-process: model, AdamW, per-layer strategies and data; step(), evaluate(), checkpoints.
 //
 // Shape legend: L layers, E experts, K top-k slots, T = batch·ctx tokens; loadsLE layer-major [L*E].
-import * as tf from '@tensorflow/tfjs-core';
 import '../tf-setup';
 import type { RunConfig } from '../../../shared/run-config';
 import type { EvalReport, StepReport, TopTokensReport } from '../../../shared/reports';
@@ -14,7 +13,8 @@ import { Rng } from '../rng';
 import { createLayerStrategy } from '../strategies/registry';
 import type { BalancingStrategy } from '../strategies/types';
 import { exportCheckpoint, importCheckpoint } from './checkpoint';
-import { AdamW, learningRate } from './optimizer';
+import { createExecutor, type StepExecutor, type TrainOptimizer } from './executor';
+import { learningRate } from './optimizer';
 import { objectiveRatio, topTokens } from './probes';
 import { VioTracker, maxVioOf } from './vio';
 import { BalanceTracker } from './balance';
@@ -45,7 +45,9 @@ export function renormalizeGates(c: RunConfig): boolean {
 
 export class Trainer {
   readonly model: MoEModel;
-  readonly optimizer: AdamW;
+  /** host (fused kernels) or device (tf ops) step, chosen once from the active backend */
+  readonly executor: StepExecutor;
+  readonly optimizer: TrainOptimizer;
   readonly strategies: BalancingStrategy[];
   readonly batcher: Batcher;
   readonly dispatch: DispatchMode;
@@ -71,7 +73,8 @@ export class Trainer {
     this.dispatch = chooseDispatch(config.dispatch, s);
     this.balance = new BalanceTracker(s.layers, s.experts, s.topK);
     this.model = new MoEModel(s, config.scoreFn, new Rng(config.seed), renormalizeGates(config));
-    this.optimizer = new AdamW(this.model.params.entries(), { weightDecay: config.weightDecay });
+    this.executor = createExecutor(this.model, config);
+    this.optimizer = this.executor.optimizer;
     this.strategies = [];
     try {
       for (let l = 0; l < s.layers; l++) {
@@ -89,30 +92,14 @@ export class Trainer {
   }
 
   /** lr → forward/backward/step → strategy after-step → the step's report. */
-  trainStep(opts: StepOptions = {}): StepOutcome {
+  async trainStep(opts: StepOptions = {}): Promise<StepOutcome> {
     const c = this.config;
     const { batch: B, ctx: S, layers: L, experts: E, topK: K } = c.model;
     const t0 = performance.now();
     const lr = learningRate(this.step, c);
     const batch = this.batcher.nextTrain();
     const ctx = this.context(true, !!opts.oracle);
-    let auxLoss = 0;
-    const vars = this.model.variables();
-    const { value, grads } = tf.variableGrads(() => {
-      const logits = this.model.forward(batch.inputs, B, S, ctx);
-      const lm = MoEModel.crossEntropy(logits, batch.targets);
-      if (ctx.auxLosses.length === 0) return lm;
-      const aux = tf.addN(ctx.auxLosses);
-      auxLoss = aux.dataSync()[0]!;
-      return tf.add(lm, aux) as tf.Scalar;
-    }, vars);
-    const loss = value.dataSync()[0]!;
-    const t1 = performance.now();
-    const gradList = Object.values(grads);
-    const gradNorm = AdamW.globalNorm(gradList);
-    const scale = c.gradClip > 0 && gradNorm > c.gradClip ? c.gradClip / (gradNorm + 1e-6) : 1;
-    this.optimizer.apply(grads, lr, scale);
-    tf.dispose([value, ...gradList]);
+    const { loss, auxLoss, gradNorm, forwardBackwardMs, optimizerMs } = await this.executor.trainStep(batch, lr, ctx);
     const t2 = performance.now();
     if (!Number.isFinite(loss)) throw new Error(`training diverged at step ${this.step + 1}: loss is ${loss} (try a lower lr)`);
     this.recentLm.push(loss - auxLoss);
@@ -147,7 +134,7 @@ export class Trainer {
       ...this.vio.push(maxVioL),
       ...this.balance.push(ctx.layers, tokens),
       dropped,
-      timing: { forwardBackwardMs: t1 - t0, optimizerMs: t2 - t1, routingMs: ctx.routingMs + (t3 - t2), totalMs },
+      timing: { forwardBackwardMs, optimizerMs, routingMs: ctx.routingMs + (t3 - t2), totalMs },
       elapsedMs: this.elapsedMs,
     };
     const ep = c.expertParallel;
@@ -162,7 +149,7 @@ export class Trainer {
    * Validation loss and MaxVio_global over the fixed validation batches; strategies do not learn here. Periodic
    * evaluations read evalBatches batches; the final one (end of the run) the whole held-out size valTokens.
    */
-  evaluate(opts: { final?: boolean } = {}): EvalReport {
+  async evaluate(opts: { final?: boolean } = {}): Promise<EvalReport> {
     const { batch: B, ctx: S, layers: L, experts: E, topK: K } = this.config.model;
     const n = opts.final ? Math.max(this.config.evalBatches, finalEvalBatches(this.config)) : this.config.evalBatches;
     const globalLE = Array.from({ length: L }, () => new Float64Array(E));
@@ -172,7 +159,7 @@ export class Trainer {
     for (let i = 0; i < n; i++) {
       const batch = this.batcher.valBatch(i, n);
       const ctx = this.context(false, false);
-      lossSum += tf.tidy(() => MoEModel.crossEntropy(this.model.forward(batch.inputs, B, S, ctx), batch.targets).dataSync()[0]!);
+      lossSum += await this.executor.evalLoss(batch, ctx);
       ctx.layers.forEach((r, l) => r.loadE.forEach((x, e) => (globalLE[l]![e]! += x)));
       if (this.topicOfByte) {
         ctx.layers.forEach((r, l) => {
@@ -199,7 +186,7 @@ export class Trainer {
     return report;
   }
 
-  exportCheckpoint(): CheckpointData {
+  exportCheckpoint(): Promise<CheckpointData> {
     return exportCheckpoint(this);
   }
 
@@ -209,7 +196,7 @@ export class Trainer {
 
   dispose(): void {
     this.model?.dispose();
-    this.optimizer?.dispose();
+    this.executor?.dispose();
     for (const s of this.strategies ?? []) s.dispose();
   }
 }

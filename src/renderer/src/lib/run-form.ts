@@ -27,7 +27,7 @@ export interface RunForm {
   lr: string;
   evalEvery: string;
   checkpointEvery: string;
-  backend: 'auto' | 'tensorflow' | 'wasm' | 'cpu';
+  backend: 'auto' | 'tensorflow' | 'webgpu' | 'wasm' | 'cpu';
 }
 
 export type FieldErrors = Record<string, string>;
