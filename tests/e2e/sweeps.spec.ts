@@ -127,6 +127,18 @@ test('runs list: filter by sweep and status, a hyper-parameter column sorted, no
   await page.getByTestId('filter-strategy').selectOption('bip');
   await expect(rows).toHaveCount(2);
   await page.getByTestId('filter-strategy').selectOption('');
+  // a numeric range on a hyper-parameter: seed between 2 and 2 keeps the 2 runs of seed 2
+  await page.getByTestId('filter-range-key').selectOption('seed');
+  await page.getByTestId('filter-range-min').fill('2');
+  await page.getByTestId('filter-range-max').fill('2');
+  await expect(rows).toHaveCount(2);
+  await page.getByTestId('filter-range-min').fill('1');
+  await expect(rows).toHaveCount(4);
+  await page.getByTestId('filter-range-min').fill('3');
+  await page.getByTestId('filter-range-max').fill('');
+  await expect(rows).toHaveCount(0);
+  await page.getByTestId('filter-range-key').selectOption('');
+  await expect(rows).toHaveCount(4);
   // the seed column, sorted descending by its header
   await page.getByTestId('column-picker').locator('summary').click();
   await page.getByTestId('column-seed').check();
@@ -146,4 +158,67 @@ test('runs list: filter by sweep and status, a hyper-parameter column sorted, no
   await screenshot(page, 'runs-list-notes');
   await page.reload();
   await expect(page.getByTestId(`run-row-${sweepRuns[0]}`).getByTestId('notes-preview')).toHaveText('Looks unstable after warm-up');
+});
+
+test("a run's view: smoothing changes the drawn series, zoom on one curve moves the others, x by tokens", async ({ app: page }) => {
+  expect(sweepRuns, 'needs the runs of the sweep test').toHaveLength(4);
+  await page.goto(`${new URL(page.url()).origin}/#/run/${encodeURIComponent(sweepRuns[0]!)}`);
+  const loss = await waitForChart(page, 'chart-loss');
+  const train = (c: typeof loss) => c.series.find((s) => s.name === 'train loss')!.data as Array<[number, number]>;
+  const before = train(loss);
+  expect(before.length).toBe(10);
+  await page.getByTestId('run-curves-smoothing').fill('0.9');
+  const smoothed = await waitForChart(page, 'chart-loss', loss.digest);
+  const after = train(smoothed);
+  expect(after.map((p) => p[0])).toEqual(before.map((p) => p[0]));
+  // the debiased EMA starts at the first point and then lags behind it
+  expect(after[0]![1]).toBeCloseTo(before[0]![1], 6);
+  expect(after.at(-1)![1]).not.toBeCloseTo(before.at(-1)![1], 6);
+  const tv = (d: Array<[number, number]>) => d.slice(1).reduce((s, p, i) => s + Math.abs(p[1] - d[i]![1]), 0);
+  expect(tv(after)).toBeLessThan(tv(before));
+  // val points are not smoothed
+  const val = (c: typeof loss) => c.series.find((s) => s.name === 'val loss')!.data;
+  expect(val(smoothed)).toEqual(val(loss));
+
+  // zoom with the wheel on the loss chart: every other chart of the run follows
+  await page.getByTestId('chart-loss').scrollIntoViewIfNeeded();
+  const box = (await page.getByTestId('chart-loss').locator('.chart-host').boundingBox())!;
+  await page.mouse.move(box.x + box.width / 2, box.y + box.height / 2);
+  for (let i = 0; i < 4; i++) await page.mouse.wheel(0, -200);
+  await expect(page.getByTestId('chart-loss')).toHaveAttribute('data-zoom', /^\d/);
+  const zoomed = (await page.getByTestId('chart-loss').getAttribute('data-zoom'))!;
+  expect(zoomed).not.toBe('0.00-100.00');
+  for (const id of ['chart-perplexity', 'chart-maxvio', 'chart-balance', 'chart-spread', 'chart-idle']) await expect(page.getByTestId(id)).toHaveAttribute('data-zoom', zoomed);
+  await page.mouse.move(box.x + box.width * 0.6, box.y + box.height * 0.6);
+  await screenshot(page, 'run-curves-zoomed');
+
+  // x by tokens: every x is the step times the same tokens per step (> 1)
+  const digest = (await chart(page, 'chart-loss'))!.digest;
+  await page.getByTestId('run-curves-x').selectOption('tokens');
+  const tokens = train(await waitForChart(page, 'chart-loss', digest));
+  const ratios = tokens.map((p, i) => p[0] / after[i]![0]);
+  expect(ratios[0]).toBeGreaterThan(1);
+  for (const r of ratios) expect(r).toBe(ratios[0]);
+});
+
+test('Compare grouped view: the runs grouped by strategy, then by seed, each drawn as mean ± band', async ({ app: page }) => {
+  expect(sweepRuns, 'needs the runs of the sweep test').toHaveLength(4);
+  await page.goto(`${new URL(page.url()).origin}/#/compare?runs=${sweepRuns.join(',')}`);
+  const loss = await waitForChart(page, 'compare-grouped-loss');
+  const bandsOf = (c: typeof loss) => c.series.filter((s) => s.name.endsWith(' band'));
+  expect(bandsOf(loss).map((s) => s.name).sort()).toEqual(['bip (n=2) band', 'loss-free (n=2) band']);
+  for (const b of bandsOf(loss)) expect((b.data as Array<[number, number]>).some(([, w]) => w > 0)).toBe(true);
+  await page.getByTestId('compare-grouped-section').scrollIntoViewIfNeeded();
+  await screenshot(page, 'compare-grouped-strategy');
+  await page.getByTestId('compare-grouped-group').selectOption('seed');
+  const bySeed = await waitForChart(page, 'compare-grouped-loss', loss.digest);
+  expect(bandsOf(bySeed).map((s) => s.name).sort()).toEqual(['seed=1 (n=2) band', 'seed=2 (n=2) band']);
+  // each seed's band spans its two strategies: the mean line lies inside it
+  const mean = bySeed.series.find((s) => s.name === 'seed=1 (n=2)')!.data as Array<[number, number]>;
+  const lower = bySeed.series.find((s) => s.name === 'seed=1 (n=2) −sd')!.data as Array<[number, number]>;
+  const width = bySeed.series.find((s) => s.name === 'seed=1 (n=2) band')!.data as Array<[number, number]>;
+  mean.forEach(([, m], i) => {
+    expect(lower[i]![1]).toBeLessThanOrEqual(m + 1e-9);
+    expect(lower[i]![1] + width[i]![1]).toBeGreaterThanOrEqual(m - 1e-9);
+  });
 });

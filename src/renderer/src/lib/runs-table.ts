@@ -8,6 +8,29 @@ export interface RunsFilter {
   status: string;
   tag: string;
   sweep: string;
+  /** a numeric range on one hyper-parameter (e.g. option.T between 2 and 8); empty bounds are open */
+  rangeKey?: string;
+  rangeMin?: number | '' | null;
+  rangeMax?: number | '' | null;
+}
+
+const bound = (v: number | '' | null | undefined): number | null => (typeof v === 'number' && Number.isFinite(v) ? v : null);
+
+/** inside the range (bounds included); with a range set, a run without a numeric value of the key is out */
+export function inRange(params: Record<string, unknown> | undefined, f: RunsFilter): boolean {
+  const lo = bound(f.rangeMin);
+  const hi = bound(f.rangeMax);
+  if (!f.rangeKey || (lo === null && hi === null)) return true;
+  const v = params?.[f.rangeKey];
+  if (typeof v !== 'number') return false;
+  return (lo === null || v >= lo) && (hi === null || v <= hi);
+}
+
+/** hyper-parameters with a numeric value in some run (the keys a range filter can take) */
+export function numericKeys(facets: Map<string, RunFacets>): string[] {
+  const keys = new Set<string>();
+  for (const f of facets.values()) for (const [k, v] of Object.entries(f.params)) if (typeof v === 'number') keys.add(k);
+  return [...keys].sort();
 }
 
 /** every word must appear in the name, id, strategy, status, preset, a tag or the notes */
@@ -19,6 +42,7 @@ export function filterRuns(items: RunListItem[], facets: Map<string, RunFacets>,
     if (f.status && r.status !== f.status) return false;
     if (f.tag && !r.tags.includes(f.tag)) return false;
     if (f.sweep && x?.sweep?.id !== f.sweep) return false;
+    if (!inRange(x?.params, f)) return false;
     const hay = [r.name, r.runId, r.strategy, r.status, r.preset, ...r.tags, x?.notes ?? ''].join(' ').toLowerCase();
     return words.every((w) => hay.includes(w));
   });
