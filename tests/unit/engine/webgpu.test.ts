@@ -111,7 +111,7 @@ describe.skipIf(unavailable !== null)('webgpu backend (SwiftShader) against wasm
       const x = tf.tensor2d(data(T * 4, 8), [T, 4]);
       const ctx: RoutingContext = { training: true, seqLen: T, dispatch, strategies: [strategy], keepScores: false, layers: [], auxLosses: [], routingMs: 0 };
       const { value, grads } = tf.variableGrads(() => {
-        const y = driveSync(layer.steps(x, ctx), replayRoute([{ idxTK, keepTK }]));
+        const y = driveSync(layer.steps(x, ctx), replayRoute([{ idxTK, keepTK, scoresData: new Float32Array(T * E) }]));
         return tf.add(tf.sum(tf.mul(y, y)), ctx.auxLosses[0]!) as tf.Scalar;
       }, params.list());
       const names = params.entries().map(([, v]) => v.name);

@@ -130,7 +130,7 @@ export class MoELayer {
       ctx.auxLosses.push(strategy.auxLoss({ logitsTE: logitsTE as tf.Tensor2D, scoresTE: scoresTE as tf.Tensor2D, selectedTE, seqLen: ctx.seqLen }));
     }
     // every router hands back its host copy of the scores (routing.ts): the gate mass needs them each step
-    const scoresData = sel.scoresData!;
+    const scoresData = sel.scoresData;
     const demandLoadE = demandLoads(sel.demandTK ?? sel.idxTK, E);
     const routing: LayerRouting = { idxTK: sel.idxTK, keepTK: sel.keepTK, loadE, demandLoadE, gateMassE: gateMass(scoresData, T, E), dropped };
     if (ctx.keepScores) routing.scoresTE = scoresData;

@@ -20,7 +20,7 @@ export interface RouteRequest {
 
 /** A selection, plus the host copy of the scores it was made from (gate mass; objective ratio when kept). */
 export interface Routed extends Selection {
-  scoresData?: Float32Array;
+  scoresData: Float32Array;
 }
 
 export type ForwardSteps<R> = Generator<RouteRequest, R, Routed>;
