@@ -32,22 +32,13 @@ function fresh(ino: number): Sums {
   return { ino, offset: 0, tail: Buffer.alloc(0), lastStep: -1, n: 0, share: 0, maxShare: 0, ratio: 0, crossTokens: 0, crossBytes: 0, overCapacity: 0, latest: null };
 }
 
-/** Adds the complete lines appended since s.offset; false when the file was rewritten (other bytes before offset, a step repeats). */
-function readNew(path: string, s: Sums, size: number): boolean {
-  const fd = openSync(path, 'r');
-  let buf: Buffer;
-  try {
-    const seen = Buffer.alloc(s.tail.length);
-    readSync(fd, seen, 0, seen.length, s.offset - s.tail.length);
-    if (!seen.equals(s.tail)) return false;
-    buf = Buffer.alloc(size - s.offset);
-    readSync(fd, buf, 0, buf.length, s.offset);
-  } finally {
-    closeSync(fd);
-  }
-  const end = buf.lastIndexOf(0x0a);
-  if (end < 0) return true;
-  for (const line of buf.subarray(0, end).toString('utf8').split('\n')) {
+const CHUNK_BYTES = 8 * 2 ** 20;
+/** no step line is this long; a longer one (damage) stops the read there */
+const MAX_LINE_BYTES = 64 * 2 ** 20;
+
+/** Adds one chunk's complete lines; false when a step repeats (the file was rewritten). */
+function addLines(s: Sums, text: string): boolean {
+  for (const line of text.split('\n')) {
     if (!line.includes('"ep"')) continue;
     let rec: { step?: unknown; ep?: StepCost };
     try {
@@ -68,22 +59,54 @@ function readNew(path: string, s: Sums, size: number): boolean {
     s.overCapacity += ep.overCapacity;
     s.latest = { step: rec.step, slowestShare: ep.slowestShare, stepTimeRatio: ep.stepTimeRatio, overCapacity: ep.overCapacity, crossTokens: ep.crossTokens, crossBytes: ep.crossBytes };
   }
-  s.offset += end + 1;
-  s.tail = Buffer.from(buf.subarray(Math.max(0, end + 1 - 64), end + 1));
   return true;
 }
 
+/**
+ * Adds the complete lines appended since s.offset, a chunk at a time (a long run's file is never held whole);
+ * false when the file was rewritten (other bytes just before offset, or a step repeats).
+ */
+function readNew(path: string, s: Sums, size: number, chunkBytes: number): boolean {
+  const fd = openSync(path, 'r');
+  try {
+    const seen = Buffer.alloc(s.tail.length);
+    readSync(fd, seen, 0, seen.length, s.offset - s.tail.length);
+    if (!seen.equals(s.tail)) return false;
+    let carry = Buffer.alloc(0);
+    let pos = s.offset;
+    while (pos < size && carry.length <= MAX_LINE_BYTES) {
+      const chunk = Buffer.alloc(Math.min(chunkBytes, size - pos));
+      const n = readSync(fd, chunk, 0, chunk.length, pos);
+      if (n <= 0) break;
+      pos += n;
+      const buf = carry.length ? Buffer.concat([carry, chunk.subarray(0, n)]) : chunk.subarray(0, n);
+      const end = buf.lastIndexOf(0x0a);
+      if (end < 0) {
+        carry = buf;
+        continue;
+      }
+      if (!addLines(s, buf.subarray(0, end).toString('utf8'))) return false;
+      s.offset += end + 1;
+      s.tail = Buffer.from(buf.subarray(Math.max(0, end + 1 - 64), end + 1));
+      carry = Buffer.from(buf.subarray(end + 1));
+    }
+    return true;
+  } finally {
+    closeSync(fd);
+  }
+}
+
 /** Run-level cost figures (the same sums as runCost); runs recorded before the cost model (or by external trainers) say why there are none. */
-export function readRunCost(dir: string, config: RunConfig): RunCostReport {
+export function readRunCost(dir: string, config: RunConfig, chunkBytes = CHUNK_BYTES): RunCostReport {
   const path = join(dir, FILES.steps);
   let s: Sums;
   try {
     const st = statSync(path);
     s = cache.get(dir) ?? fresh(st.ino);
     if (s.ino !== st.ino || st.size < s.offset) s = fresh(st.ino);
-    if (st.size > s.offset && !readNew(path, s, st.size)) {
+    if (st.size > s.offset && !readNew(path, s, st.size, chunkBytes)) {
       s = fresh(st.ino);
-      readNew(path, s, st.size);
+      readNew(path, s, st.size, chunkBytes);
     }
   } catch {
     cache.delete(dir);

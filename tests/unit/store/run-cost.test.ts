@@ -51,6 +51,21 @@ describe('readRunCost', () => {
     expect(readRunCost(dir, config)).toMatchObject({ steps: 3, crossTokens: 3, stepTimeRatio: 1 });
   });
 
+  it('reads a file a few bytes at a time with the same sums (lines split across chunks)', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ls-cost-'));
+    dirs.push(dir);
+    const steps = Array.from({ length: 9 }, (_, i) => ep(0.25 + i / 40, 1 + i / 10, i));
+    writeFileSync(join(dir, FILES.steps), steps.map((c, i) => line(i + 1, c)).join(''));
+    const r = readRunCost(dir, config, 7);
+    if ('unavailable' in r) throw new Error(r.unavailable);
+    const want = runCost(steps, config.expertParallel.devices);
+    expect(r.steps).toBe(9);
+    expect(r.crossTokens).toBe(want.crossTokens);
+    expect(r.stepTimeRatio).toBeCloseTo(want.stepTimeRatio, 12);
+    expect(r.meanSlowestShare).toBeCloseTo(want.meanSlowestShare, 12);
+    expect(r.latest?.step).toBe(9);
+  });
+
   it('steps without cost figures say why', () => {
     const dir = mkdtempSync(join(tmpdir(), 'ls-cost-'));
     dirs.push(dir);
