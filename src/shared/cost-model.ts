@@ -133,3 +133,8 @@ export function runCost(steps: readonly StepCost[], devices: number): RunCost {
     overCapacity: sum((s) => s.overCapacity),
   };
 }
+
+/** What a run reports (getRun, `runs show --json`): the run-level figures, the layout, and the latest step's figures. */
+export type RunCostReport =
+  | (RunCost & { placement: number[] | 'round-robin'; deviceCapacityFactor: number; bytesPerValue: number; latest: (StepCost & { step: number }) | null })
+  | { unavailable: string };

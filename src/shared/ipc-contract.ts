@@ -6,6 +6,7 @@ import { RunConfigInputSchema, type FieldError, type RunConfig } from './run-con
 import { COMMAND_NAMES, EVENT_NAMES } from './ipc-names';
 import { SweepSpecSchema, type SweepDetail, type SweepInfo } from './sweep';
 import type { RunFacets } from './run-facets';
+import type { RunCostReport } from './cost-model';
 import type { BackendInfo, EvalReport, RunStatus, RunSummary, StepReport, TopTokensReport } from './reports';
 
 const runId = z.string().regex(/^[A-Za-z0-9._-]{1,128}$/, 'not a run id');
@@ -149,6 +150,8 @@ export interface RunDetail extends RunListItem {
   parent?: { runId: string; step: number } | null;
   /** external runs: the trainer's framework, the config fields it did not declare (show as unknown) */
   external?: { framework: string; unknown: string[]; tokensPerStep: number | null; loadsCounted: 'before-drop' | 'after-drop' | null };
+  /** the expert-parallel cost model over the run and at its latest step (src/shared/cost-model.ts) */
+  costModel?: RunCostReport;
 }
 
 export interface CommandResponses {

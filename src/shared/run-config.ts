@@ -7,7 +7,11 @@ import { placementError, type ExpertParallelSpec } from './cost-model';
 export const BACKEND_IDS = ['auto', 'tensorflow', 'webgpu', 'wasm', 'cpu'] as const;
 export type BackendChoice = (typeof BACKEND_IDS)[number];
 
-const int = (min: number, max: number) => z.number().int().min(min).max(max);
+// one message naming the allowed range, for the form and the CLI alike
+const int = (min: number, max: number) => {
+  const range = `must be a whole number from ${min} to ${max}`;
+  return z.number(range).int(range).min(min, range).max(max, range);
+};
 
 export const ModelShapeSchema = z.object({
   ctx: int(4, 4096),

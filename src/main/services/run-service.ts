@@ -4,6 +4,7 @@ import { open as openFile, stat } from 'node:fs/promises';
 import type { CommandResponses, RunDetail } from '../../shared/ipc-contract';
 import type { RunSummary } from '../../shared/reports';
 import type { RunReader, RunStoreApi } from '../store/types';
+import { readRunCost } from '../store/run-cost';
 import { conflict, messageOf, notFound, ServiceError } from './errors';
 
 export interface LiveRuns {
@@ -64,6 +65,7 @@ export class RunService {
         failure: r.meta.failure,
         readOnly: r.readOnly,
         parent: r.meta.parent,
+        costModel: readRunCost(r.dir, r.config),
         ...(queuePosition === null ? {} : { queuePosition }),
         ...(dropRate === undefined || dropRate === null ? {} : { dropRate }),
         ...(demandAvgMaxVio === undefined || demandAvgMaxVio === null ? {} : { demandAvgMaxVio }),

@@ -39,6 +39,8 @@ export interface RunWriter {
 
 /** A read view of one run; damaged runs open read-only with warnings saying what was dropped. */
 export interface RunReader {
+  /** the run folder */
+  readonly dir: string;
   readonly meta: RunMeta;
   readonly config: RunConfig;
   readonly warnings: string[];

@@ -2,14 +2,29 @@
 // every problem is keyed by its field path ("steps", "data.path", "strategyOptions.T").
 import type { FieldError } from '../../../shared/run-config';
 import { RunConfigInputSchema, resolveRunConfig, type RunConfigInput } from '../../../shared/run-config';
-import type { PresetId } from '../../../shared/presets';
+import { PRESETS, type PresetId } from '../../../shared/presets';
 import { STRATEGIES, resolveStrategyOptions, type StrategyId, type StrategyOption } from '../../../shared/strategy-descriptors';
 
 export type DataKind = 'synthetic' | 'corpus' | 'file';
 
+/** the shape fields the form sets for preset "custom" (the CLI's --layers --experts --top-k --d-model --heads --ctx --batch --expert-hidden) */
+export const SHAPE_FIELDS = [
+  { key: 'layers', label: 'layers' },
+  { key: 'experts', label: 'experts' },
+  { key: 'topK', label: 'top-k' },
+  { key: 'dModel', label: 'd_model' },
+  { key: 'heads', label: 'heads' },
+  { key: 'ctx', label: 'context' },
+  { key: 'batch', label: 'batch' },
+  { key: 'expertHidden', label: 'expert hidden' },
+] as const;
+export type ShapeKey = (typeof SHAPE_FIELDS)[number]['key'];
+
 export interface RunForm {
   name: string;
-  preset: PresetId;
+  preset: PresetId | 'custom';
+  /** the model shape when preset is "custom" (ignored otherwise) */
+  model: Record<ShapeKey, string>;
   dataKind: DataKind;
   dataPath: string;
   strategy: StrategyId;
@@ -44,6 +59,8 @@ export function defaultForm(): RunForm {
   return {
     name: '',
     preset: 'tiny',
+    // a custom shape starts from tiny's, like the CLI's flags on top of --preset custom
+    model: Object.fromEntries(SHAPE_FIELDS.map(({ key }) => [key, String(PRESETS.tiny[key])])) as Record<ShapeKey, string>,
     dataKind: 'synthetic',
     dataPath: '',
     strategy: 'none',
@@ -97,6 +114,16 @@ export function toInput(f: RunForm): { input: RunConfigInput; errors: FieldError
     } else opts[o.name] = raw;
   }
   input.strategyOptions = opts;
+  if (f.preset === 'custom') {
+    const model: Record<string, number> = {};
+    for (const { key } of SHAPE_FIELDS) {
+      const v = parseNum(f.model[key]);
+      if (v === undefined) continue;
+      if (Number.isNaN(v)) errors[`model.${key}`] = `“${f.model[key]}” is not a number`;
+      else model[key] = v;
+    }
+    input.model = model;
+  }
   return { input: input as RunConfigInput, errors };
 }
 
@@ -145,6 +172,7 @@ export function fieldErrorsToMap(list: FieldError[]): FieldErrors {
 
 /** Keys the form has a place for; anything else is shown in the form's summary line. */
 export function knownField(path: string, f: RunForm): boolean {
+  if (path.startsWith('model.')) return f.preset === 'custom' && SHAPE_FIELDS.some(({ key }) => `model.${key}` === path);
   if (path.startsWith('strategyOptions.')) return STRATEGIES[f.strategy].options.some((o) => `strategyOptions.${o.name}` === path);
   return ['name', 'preset', 'data', 'data.path', 'strategy', 'scoreFn', 'gateNorm', 'backend', ...NUMERIC_FIELDS].includes(path);
 }
