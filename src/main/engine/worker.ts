@@ -30,7 +30,13 @@ async function start(cmd: Extract<WorkerCommand, { type: 'start' }>): Promise<vo
   let trainer: Trainer | null = null;
   try {
     const backend = await selectBackend(cmd.config.backend);
-    trainer = new Trainer(cmd.config);
+    // A software adapter (SwiftShader, tests only) is a CPU emulation far too slow for the auto held-out size
+    // (hundreds of batches): its final evaluation reads the periodic evaluation's batches, said in the log and
+    // recorded in eval.jsonl's valTokens, so a correctness run still ends in minutes.
+    const softwareAdapter = backend.adapter?.software === true && cmd.config.valTokens === 0;
+    const config = softwareAdapter ? { ...cmd.config, valTokens: cmd.config.evalBatches * cmd.config.model.batch * cmd.config.model.ctx } : cmd.config;
+    if (softwareAdapter) backend.notes.push(`software adapter (correctness only): the final evaluation reads ${config.valTokens} held-out tokens, not the auto size`);
+    trainer = new Trainer(config);
     if (cmd.resumeFrom) trainer.importCheckpoint(cmd.resumeFrom);
     post({ type: 'ready', runId: cmd.runId, backend, parameterCount: trainer.model.parameterCount() });
     for (const n of backend.notes) post({ type: 'log', runId: cmd.runId, level: 'info', message: `backend: ${n}` });
