@@ -7,21 +7,16 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { Rng } from '../src/main/engine/rng';
 import { solveOptimal } from '../src/main/engine/solver/optimal';
 import type { BenchContext, BenchSection } from './types';
 
 const HIGHS_SCRIPT = join(dirname(fileURLToPath(import.meta.url)), 'highs.py');
 
-/** mulberry32 → Box-Muller, seeded */
+/** seeded N(0,1) draws from the engine's own PRNG */
 function gaussian(seed: number): () => number {
-  let a = seed >>> 0;
-  const rand = () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = Math.imul(a ^ (a >>> 15), a | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-  return () => Math.sqrt(-2 * Math.log(1 - rand())) * Math.cos(2 * Math.PI * rand());
+  const rng = new Rng(seed);
+  return () => rng.normal();
 }
 
 type Kind = 'benign' | 'skewed' | 'sigmoid';

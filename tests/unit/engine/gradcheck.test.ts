@@ -9,7 +9,7 @@ import { MoELayer, type DispatchMode, type RoutingContext } from '../../../src/m
 import { ParamStore } from '../../../src/main/engine/model/params';
 import { Rng } from '../../../src/main/engine/rng';
 import type { BalancingStrategy } from '../../../src/main/engine/strategies/types';
-import { useBackend } from './helpers';
+import { finiteDifference, useBackend } from './helpers';
 
 const T = 6;
 const d = 4;
@@ -47,21 +47,6 @@ function objective(layer: MoELayer, x: tf.Variable<tf.Rank.R2>, probeTD: tf.Tens
   const ctx: RoutingContext = { training: true, seqLen: T, dispatch, strategies: [fixedStrategy()], keepScores: false, layers: [], auxLosses: [], routingMs: 0 };
   const out = layer.forward(x, ctx);
   return tf.add(tf.sum(tf.mul(out, probeTD)), tf.addN(ctx.auxLosses)) as tf.Scalar;
-}
-
-const valueOf = (f: () => tf.Scalar) => tf.tidy(() => f().dataSync()[0]!);
-
-function finiteDifference(v: tf.Variable, i: number, f: () => tf.Scalar, eps = 1e-2): number {
-  const base = v.dataSync().slice() as Float32Array;
-  const at = (delta: number) => {
-    const p = Float32Array.from(base);
-    p[i] = p[i]! + delta;
-    v.assign(tf.tensor(p, v.shape));
-    return valueOf(f);
-  };
-  const g = (at(eps) - at(-eps)) / (2 * eps);
-  v.assign(tf.tensor(base, v.shape));
-  return g;
 }
 
 describe.each(['cpu', 'wasm'] as const)('MoE layer gradients on %s', (backend) => {

@@ -4,7 +4,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import '../../../src/main/engine/tf-setup';
 import { afterEach, describe, expect, it } from 'vitest';
 import { fusedKernelsEnabled, rmsNorm, rmsNormUnfused } from '../../../src/main/engine/model/rmsnorm';
-import { useBackend } from './helpers';
+import { expectFiniteDifferences, expectSameAsUnfused, useBackend } from './helpers';
 
 const T = 5;
 const d = 6;
@@ -34,37 +34,13 @@ describe.each(['cpu', 'wasm'] as const)('fused RMSNorm on %s', (backend) => {
   it('values and gradients match the unfused ops', async () => {
     await useBackend(backend);
     const { x, g, probe } = inputs();
-    const run = (f: typeof rmsNorm) => tf.variableGrads(() => tf.sum(tf.mul(f(x, g), probe)) as tf.Scalar, [x, g]);
-    const a = run(rmsNorm);
-    const b = run(rmsNormUnfused);
-    expect(a.value.dataSync()[0]).toBeCloseTo(b.value.dataSync()[0]!, 4);
-    for (const v of [x, g]) {
-      const ga = a.grads[v.name]!.dataSync();
-      const gb = b.grads[v.name]!.dataSync();
-      for (let i = 0; i < ga.length; i++) expect(Math.abs(ga[i]! - gb[i]!)).toBeLessThan(1e-5 * Math.max(1, Math.abs(gb[i]!)));
-    }
+    expectSameAsUnfused(rmsNorm, rmsNormUnfused, [x, g], probe);
   });
 
   it('analytic gradients = central finite differences', async () => {
     await useBackend(backend);
     const { x, g, probe } = inputs();
-    const f = () => tf.sum(tf.mul(rmsNorm(x, g), probe)) as tf.Scalar;
-    const { grads } = tf.variableGrads(f, [x, g]);
-    for (const v of [x, g] as tf.Variable[]) {
-      const analytic = grads[v.name]!.dataSync();
-      const base = Float32Array.from(v.dataSync());
-      for (let i = 0; i < base.length; i++) {
-        const at = (delta: number) => {
-          const p = Float32Array.from(base);
-          p[i] = p[i]! + delta;
-          v.assign(tf.tensor(p, v.shape));
-          return tf.tidy(() => f().dataSync()[0]!);
-        };
-        const fd = (at(1e-2) - at(-1e-2)) / 2e-2;
-        v.assign(tf.tensor(base, v.shape));
-        expect(Math.abs(analytic[i]! - fd)).toBeLessThan(2e-3 * Math.max(1, Math.abs(fd)));
-      }
-    }
+    expectFiniteDifferences(rmsNorm, [x, g], probe);
   });
 
   it('LOADSCOPE_NATIVE=0 runs the unfused ops (more kernels, the same values)', async () => {

@@ -4,7 +4,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import '../../../src/main/engine/tf-setup';
 import { afterEach, describe, expect, it } from 'vitest';
 import { swiglu, swigluUnfused } from '../../../src/main/engine/model/swiglu';
-import { useBackend } from './helpers';
+import { expectFiniteDifferences, expectSameAsUnfused, useBackend } from './helpers';
 
 afterEach(() => {
   delete process.env.LOADSCOPE_NATIVE;
@@ -29,37 +29,13 @@ describe.each(['cpu', 'wasm'] as const)('fused SwiGLU on %s', (backend) => {
   it('values and gradients match the unfused ops', async () => {
     await useBackend(backend);
     const { a, b, probe } = inputs();
-    const run = (f: typeof swiglu) => tf.variableGrads(() => tf.sum(tf.mul(f(a, b), probe)) as tf.Scalar, [a, b]);
-    const x = run(swiglu);
-    const y = run(swigluUnfused);
-    expect(x.value.dataSync()[0]).toBeCloseTo(y.value.dataSync()[0]!, 4);
-    for (const v of [a, b]) {
-      const gx = x.grads[v.name]!.dataSync();
-      const gy = y.grads[v.name]!.dataSync();
-      for (let i = 0; i < gx.length; i++) expect(Math.abs(gx[i]! - gy[i]!)).toBeLessThan(1e-5 * Math.max(1, Math.abs(gy[i]!)));
-    }
+    expectSameAsUnfused(swiglu, swigluUnfused, [a, b], probe);
   });
 
   it('analytic gradients = central finite differences', async () => {
     await useBackend(backend);
     const { a, b, probe } = inputs();
-    const f = () => tf.sum(tf.mul(swiglu(a, b), probe)) as tf.Scalar;
-    const { grads } = tf.variableGrads(f, [a, b]);
-    for (const v of [a, b] as tf.Variable[]) {
-      const analytic = grads[v.name]!.dataSync();
-      const base = Float32Array.from(v.dataSync());
-      for (let i = 0; i < base.length; i++) {
-        const at = (delta: number) => {
-          const p = Float32Array.from(base);
-          p[i] = p[i]! + delta;
-          v.assign(tf.tensor(p, v.shape));
-          return tf.tidy(() => f().dataSync()[0]!);
-        };
-        const fd = (at(1e-2) - at(-1e-2)) / 2e-2;
-        v.assign(tf.tensor(base, v.shape));
-        expect(Math.abs(analytic[i]! - fd)).toBeLessThan(2e-3 * Math.max(1, Math.abs(fd)));
-      }
-    }
+    expectFiniteDifferences(swiglu, [a, b], probe);
   });
 
   it('LOADSCOPE_NATIVE=0 runs the unfused ops (more tensors, the same values)', async () => {

@@ -5,7 +5,7 @@
 // scale = clip / (‖g‖ + 1e-6) when ‖g‖ > clip, else 1. The moments live in tf variables; checkpoints read
 // them with data() (asynchronous: WebGPU in Node cannot read synchronously).
 import * as tf from '@tensorflow/tfjs-core';
-import type { AdamWOptions, Moments } from './optimizer';
+import { adamWSettings, type AdamWOptions, type Moments } from './optimizer';
 import { sumPairwise } from './sum';
 
 /** a variable keeps its own reference to the data: the initial tensor must be freed, or it leaks */
@@ -29,10 +29,7 @@ export class DeviceAdamW {
     private readonly params: Array<[string, tf.Variable]>,
     opts: AdamWOptions,
   ) {
-    this.beta1 = opts.beta1 ?? 0.9;
-    this.beta2 = opts.beta2 ?? 0.95;
-    this.eps = opts.eps ?? 1e-8;
-    this.weightDecay = opts.weightDecay;
+    ({ beta1: this.beta1, beta2: this.beta2, eps: this.eps, weightDecay: this.weightDecay } = adamWSettings(opts));
     this.m = params.map(([, p]) => zeroVariable(p));
     this.v = params.map(([, p]) => zeroVariable(p));
   }

@@ -24,6 +24,11 @@ export interface Moments {
   v: Float32Array;
 }
 
+/** The options with their defaults filled in (host and device AdamW share them). */
+export function adamWSettings(opts: AdamWOptions): Required<AdamWOptions> {
+  return { beta1: opts.beta1 ?? 0.9, beta2: opts.beta2 ?? 0.95, eps: opts.eps ?? 1e-8, weightDecay: opts.weightDecay };
+}
+
 export class AdamW {
   readonly beta1: number;
   readonly beta2: number;
@@ -37,10 +42,7 @@ export class AdamW {
     private readonly params: Array<[string, tf.Variable]>,
     opts: AdamWOptions,
   ) {
-    this.beta1 = opts.beta1 ?? 0.9;
-    this.beta2 = opts.beta2 ?? 0.95;
-    this.eps = opts.eps ?? 1e-8;
-    this.weightDecay = opts.weightDecay;
+    ({ beta1: this.beta1, beta2: this.beta2, eps: this.eps, weightDecay: this.weightDecay } = adamWSettings(opts));
     this.state = params.map(([name, p]) => ({ name, shape: [...p.shape], m: new Float32Array(p.size), v: new Float32Array(p.size) }));
   }
 
