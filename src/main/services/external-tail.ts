@@ -28,6 +28,8 @@ type Emit = <E extends 'run:frame' | 'run:status' | 'runs:changed'>(event: E, pa
 
 export class ExternalTail {
   private runs = new Map<string, Tailed>();
+  /** Loadscope's own runs, seen once: a run's source never changes, so their meta.json is not re-read every second */
+  private builtIn = new Set<string>();
   private poll: ReturnType<typeof setInterval> | null = null;
   private watcher: FSWatcher | null = null;
   private polls = 0;
@@ -68,9 +70,13 @@ export class ExternalTail {
     if (!existsSync(this.root)) return;
     let added = false;
     for (const id of readdirSync(this.root)) {
-      if (this.runs.has(id) || !isValidRunId(id)) continue;
+      if (this.runs.has(id) || this.builtIn.has(id) || !isValidRunId(id)) continue;
       const meta = readJsonFile(join(this.root, id, FILES.meta));
-      if (!meta.ok || !isExternalMeta(meta.value)) continue;
+      if (!meta.ok) continue; // not written yet (a trainer creating its folder): looked at again next time
+      if (!isExternalMeta(meta.value)) {
+        this.builtIn.add(id);
+        continue;
+      }
       // start from what is on disk now: the view loads that itself, frames carry what comes after
       const r = this.open(id);
       if (!r) continue;
