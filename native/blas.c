@@ -3,6 +3,8 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "loadscope.h"
+
 #ifdef LOADSCOPE_ACCELERATE
 // macOS (binding.gyp): Apple's Accelerate has the same cblas_sgemm and sizes its own thread pool, so the
 // OpenBLAS thread calls become no-ops that report one thread as the caller asked (untested here: no Mac).
@@ -29,15 +31,15 @@ extern char *openblas_get_config(void);
   } while (0)
 
 // Reads a Float32Array argument: base pointer and length in elements.
-static int get_f32(napi_env env, napi_value v, float **data, size_t *length, const char *name) {
+int ls_get_f32(napi_env env, napi_value v, float **data, size_t *length, const char *what) {
   napi_typedarray_type type;
   size_t len, byte_offset;
   void *ptr;
   napi_value buf;
-  char msg[96];
+  char msg[128];
   if (napi_get_typedarray_info(env, v, &type, &len, &ptr, &buf, &byte_offset) != napi_ok ||
       type != napi_float32_array) {
-    snprintf(msg, sizeof msg, "blas.gemm: %s must be a Float32Array", name);
+    snprintf(msg, sizeof msg, "%s must be a Float32Array", what);
     napi_throw_type_error(env, NULL, msg);
     return 0;
   }
@@ -46,10 +48,37 @@ static int get_f32(napi_env env, napi_value v, float **data, size_t *length, con
   return 1;
 }
 
-static int get_i64(napi_env env, napi_value v, int64_t *out, const char *name) {
-  char msg[96];
+int ls_get_i32(napi_env env, napi_value v, int32_t **data, size_t *length, const char *what) {
+  napi_typedarray_type type;
+  size_t len, byte_offset;
+  void *ptr;
+  napi_value buf;
+  char msg[128];
+  if (napi_get_typedarray_info(env, v, &type, &len, &ptr, &buf, &byte_offset) != napi_ok ||
+      type != napi_int32_array) {
+    snprintf(msg, sizeof msg, "%s must be an Int32Array", what);
+    napi_throw_type_error(env, NULL, msg);
+    return 0;
+  }
+  *data = (int32_t *)ptr;
+  *length = len;
+  return 1;
+}
+
+int ls_get_i64(napi_env env, napi_value v, int64_t *out, const char *what) {
+  char msg[128];
   if (napi_get_value_int64(env, v, out) != napi_ok || *out < 0) {
-    snprintf(msg, sizeof msg, "blas.gemm: %s must be a non-negative integer", name);
+    snprintf(msg, sizeof msg, "%s must be a non-negative integer", what);
+    napi_throw_type_error(env, NULL, msg);
+    return 0;
+  }
+  return 1;
+}
+
+int ls_get_f64(napi_env env, napi_value v, double *out, const char *what) {
+  char msg[128];
+  if (napi_get_value_double(env, v, out) != napi_ok) {
+    snprintf(msg, sizeof msg, "%s must be a number", what);
     napi_throw_type_error(env, NULL, msg);
     return 0;
   }
@@ -75,16 +104,16 @@ static napi_value gemm(napi_env env, napi_callback_info info) {
   bool transA, transB;
   float *a, *b, *c;
   size_t lenA, lenB, lenC;
-  if (!get_i64(env, argv[0], &batch, "batch") || !get_i64(env, argv[1], &m, "m") ||
-      !get_i64(env, argv[2], &n, "n") || !get_i64(env, argv[3], &k, "k"))
+  if (!ls_get_i64(env, argv[0], &batch, "blas.gemm: batch") || !ls_get_i64(env, argv[1], &m, "blas.gemm: m") ||
+      !ls_get_i64(env, argv[2], &n, "blas.gemm: n") || !ls_get_i64(env, argv[3], &k, "blas.gemm: k"))
     return NULL;
   if (napi_get_value_bool(env, argv[4], &transA) != napi_ok || napi_get_value_bool(env, argv[5], &transB) != napi_ok) {
     napi_throw_type_error(env, NULL, "blas.gemm: transA and transB must be booleans");
     return NULL;
   }
-  if (!get_f32(env, argv[6], &a, &lenA, "a") || !get_i64(env, argv[7], &strideA, "strideA") ||
-      !get_f32(env, argv[8], &b, &lenB, "b") || !get_i64(env, argv[9], &strideB, "strideB") ||
-      !get_f32(env, argv[10], &c, &lenC, "c"))
+  if (!ls_get_f32(env, argv[6], &a, &lenA, "blas.gemm: a") || !ls_get_i64(env, argv[7], &strideA, "blas.gemm: strideA") ||
+      !ls_get_f32(env, argv[8], &b, &lenB, "blas.gemm: b") || !ls_get_i64(env, argv[9], &strideB, "blas.gemm: strideB") ||
+      !ls_get_f32(env, argv[10], &c, &lenC, "blas.gemm: c"))
     return NULL;
   if (m > INT32_MAX || n > INT32_MAX || k > INT32_MAX) {
     napi_throw_range_error(env, NULL, "blas.gemm: a matrix dimension exceeds 2^31-1");
@@ -146,6 +175,9 @@ static napi_value init(napi_env env, napi_value exports) {
       {"config", NULL, get_config, NULL, NULL, NULL, napi_enumerable, NULL},
   };
   CHECK(napi_define_properties(env, exports, sizeof props / sizeof props[0], props));
+  CHECK(ls_register_experts(env, exports));
+  CHECK(ls_register_attention(env, exports));
+  CHECK(ls_register_fused(env, exports));
   return exports;
 }
 

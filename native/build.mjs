@@ -2,14 +2,15 @@
 // Without OpenBLAS, a compiler or node-gyp it prints why and exits 0: training then uses TF.js's own kernels.
 // LOADSCOPE_NATIVE=0 skips it; --force rebuilds even when native/build/Release/blas.node is up to date.
 import { spawnSync } from 'node:child_process';
-import { existsSync, rmSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const output = join(here, 'build', 'Release', 'blas.node');
-const sources = ['blas.c', 'binding.gyp', 'build.mjs'].map((f) => join(here, f));
+// every C source and header counts: a kernel file newer than the addon means a rebuild
+const sources = [...readdirSync(here).filter((f) => /\.(c|h)$/.test(f)), 'binding.gyp', 'build.mjs'].map((f) => join(here, f));
 const say = (msg) => console.log(`build:native: ${msg}`);
 const fallback = 'training will use TF.js\'s own matmul kernels (slower on CPU); see docs/native.md';
 

@@ -1,0 +1,8 @@
+// Placeholder for the fused attention kernels (filled in by the CPU-speed work, issue #11).
+#include "loadscope.h"
+
+napi_status ls_register_attention(napi_env env, napi_value exports) {
+  (void)env;
+  (void)exports;
+  return napi_ok;
+}
