@@ -1,0 +1,114 @@
+// Benchmark section "attention": the fused native causal attention against the TF.js ops it replaces, on wasm:
+// TF.js kernels per training step, one layer's attention forward + backward, and tiny-preset tokens/s.
+// Both variants run in this one process, alternated call by call and step by step (LOADSCOPE_FUSED_ATTENTION
+// toggles the kernel per call), so the shared machine's load hits both alike; ratios are medians of pairs.
+import * as tf from '@tensorflow/tfjs-core';
+import { selectBackend } from '../src/main/engine/backend';
+import { causalAttention, fusedAttentionEnabled } from '../src/main/engine/model/attention';
+import { PRESETS } from '../src/shared/presets';
+import { Trainer } from '../src/main/engine/train/trainer';
+import { benchConfig, benchData, median } from './train-measure';
+import type { BenchContext, BenchModule } from './types';
+
+type Variant = 'fused' | 'TF.js ops';
+const VARIANTS: Variant[] = ['fused', 'TF.js ops'];
+
+function use(v: Variant): void {
+  if (v === 'fused') delete process.env.LOADSCOPE_FUSED_ATTENTION;
+  else process.env.LOADSCOPE_FUSED_ATTENTION = '0';
+}
+
+/** Kernels TF.js dispatches in one training step (forward, backward, optimizer), from tf.profile. */
+async function kernelsPerStep(): Promise<{ total: number; byName: Record<string, number> }> {
+  const tr = new Trainer(benchConfig({ preset: 'tiny', backend: 'wasm' }), benchData);
+  try {
+    await tr.trainStep();
+    const prof = await tf.profile(async () => void (await tr.trainStep()));
+    const byName: Record<string, number> = {};
+    for (const k of prof.kernels) byName[k.name] = (byName[k.name] ?? 0) + 1;
+    return { total: prof.kernels.length, byName };
+  } finally {
+    tr.dispose();
+  }
+}
+
+/** ms of one tiny layer's attention forward + backward w.r.t. qkv (B=8, S=64, H=4, hd=16), per variant,
+ *  the variants alternating rep by rep. */
+function attentionMs(reps: number): Record<Variant, number[]> {
+  const { batch: B, ctx: S, heads: H, dModel: d } = PRESETS.tiny;
+  const qkv = tf.variable(tf.randomNormal([B * S, 3 * d], 0, 1, 'float32', 1)) as tf.Variable<tf.Rank.R2>;
+  const m = new Float32Array(S * S);
+  for (let i = 0; i < S; i++) for (let j = i + 1; j < S; j++) m[i * S + j] = -1e9;
+  const mask = tf.tensor2d(m, [S, S]);
+  const once = () => {
+    const { value, grads } = tf.variableGrads(() => tf.sum(causalAttention(qkv, B, S, H, mask)) as tf.Scalar, [qkv]);
+    grads[qkv.name]!.dataSync();
+    tf.dispose([value, ...Object.values(grads)]);
+  };
+  const out: Record<Variant, number[]> = { fused: [], 'TF.js ops': [] };
+  for (let i = -2; i < reps; i++) {
+    for (const v of VARIANTS) {
+      use(v);
+      const t = performance.now();
+      once();
+      if (i >= 0) out[v].push(performance.now() - t);
+    }
+  }
+  tf.dispose([qkv, mask]);
+  return out;
+}
+
+/** tokens/s of one tiny Trainer whose steps alternate the variants (A B B A …): each pair of neighbouring
+ *  steps shares the machine's load of the moment, and the training state barely differs between them. */
+async function alternatingTokensPerSec(steps: number): Promise<Record<Variant, number[]>> {
+  const tr = new Trainer(benchConfig({ preset: 'tiny', backend: 'wasm' }), benchData);
+  const out: Record<Variant, number[]> = { fused: [], 'TF.js ops': [] };
+  try {
+    for (let i = -2; i < steps; i++) {
+      for (const v of i % 2 ? [...VARIANTS].reverse() : VARIANTS) {
+        use(v);
+        const r = (await tr.trainStep()).report;
+        if (i >= 0) out[v].push(r.tokensPerSec);
+      }
+    }
+    return out;
+  } finally {
+    tr.dispose();
+  }
+}
+
+const run: BenchModule = async (ctx: BenchContext) => {
+  await selectBackend('wasm');
+  const before = process.env.LOADSCOPE_FUSED_ATTENTION;
+  try {
+    use('fused');
+    if (!fusedAttentionEnabled()) {
+      return [{ title: 'Fused attention (wasm)', columns: ['note'], rows: [['native attention unavailable: build the addon (npm run build:native)']] }];
+    }
+    const kernels = {} as Record<Variant, Awaited<ReturnType<typeof kernelsPerStep>>>;
+    for (const v of VARIANTS) {
+      use(v);
+      kernels[v] = await kernelsPerStep();
+    }
+    ctx.log('attention forward + backward, alternating');
+    const attMs = attentionMs(ctx.quick ? 5 : 40);
+    ctx.log('training steps, alternating');
+    const tps = await alternatingTokensPerSec(ctx.quick ? 4 : 40);
+    const pairRatio = (xs: number[], ys: number[]) => median(xs.map((x, i) => x / ys[i]!));
+    const rows: Array<Array<string | number>> = VARIANTS.map((v) => [v, kernels[v].total, median(attMs[v]), median(tps[v])]);
+    rows.push(['ratio (TF.js ops / fused; tokens/s fused / TF.js ops)', kernels['TF.js ops'].total / kernels.fused.total,
+      pairRatio(attMs['TF.js ops'], attMs.fused), pairRatio(tps.fused, tps['TF.js ops'])]);
+    return [{
+      title: 'Fused attention vs TF.js ops (wasm, tiny preset, native matmul on)',
+      columns: ['attention', 'kernels / step', 'attn fwd+bwd ms (1 layer)', 'tokens/s'],
+      rows,
+      notes: [`one process; variants alternate rep by rep (attention) and step by step within one Trainer (tokens/s); medians, ratios are medians of paired ratios (${tps.fused.length} step pairs)`],
+      data: { kernels, attMs, tps },
+    }];
+  } finally {
+    if (before === undefined) delete process.env.LOADSCOPE_FUSED_ATTENTION;
+    else process.env.LOADSCOPE_FUSED_ATTENTION = before;
+  }
+};
+
+export default run;
