@@ -166,6 +166,30 @@ describe.skipIf(!addon.path)(`native causal attention (${addon.reason ?? 'addon 
     });
   });
 
+  it('wasm: a heap growth between forward and backward changes nothing (views are taken per call)', async () => {
+    await useBackend('wasm');
+    const [B, S, H] = [2, 9, 2];
+    const qkv = qkvVariable(B * S, 8, 61);
+    const probe = tf.randomNormal([B * S, 8], 0, 1, 'float32', 62);
+    const heapBytes = () => (tf.backend() as unknown as { wasm: { HEAPU8: Uint8Array } }).wasm.HEAPU8.buffer.byteLength;
+    const grad = (grow: boolean) => {
+      const { value, grads } = tf.variableGrads(() => {
+        const y = nativeCausalAttention(qkv, B, S, H);
+        if (grow) tf.zeros([heapBytes() / 2]).dispose(); // 2× the heap in bytes: wasm memory must grow
+        return tf.sum(tf.mul(y, probe)) as tf.Scalar;
+      }, [qkv]);
+      const g = Array.from(grads[qkv.name]!.dataSync());
+      tf.dispose([value, ...Object.values(grads)]);
+      return g;
+    };
+    const plain = grad(false);
+    const before = heapBytes();
+    const grown = grad(true);
+    expect(heapBytes()).toBeGreaterThan(before);
+    expect(grown).toEqual(plain);
+    probe.dispose();
+  });
+
   it('bad shapes and buffers throw a named error and write nothing', () => {
     const native = nativeAttention()!;
     const [B, S, H, hd] = [2, 3, 2, 2];
