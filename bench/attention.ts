@@ -1,4 +1,4 @@
-// Benchmark section "attention": the fused native causal attention against the TF.js ops it replaces, on wasm:
+// Benchmark section "attention": the fused native causal attention against the TF.js ops it replaces, on wasm and cpu:
 // TF.js kernels per training step, one layer's attention forward + backward, and tiny-preset tokens/s.
 // Both variants run in this one process, alternated call by call and step by step (LOADSCOPE_FUSED_ATTENTION
 // toggles the kernel per call), so the shared machine's load hits both alike; ratios are medians of pairs.
@@ -8,9 +8,10 @@ import { causalAttention, fusedAttentionEnabled } from '../src/main/engine/model
 import { PRESETS } from '../src/shared/presets';
 import { Trainer } from '../src/main/engine/train/trainer';
 import { benchConfig, benchData, median } from './train-measure';
-import type { BenchContext, BenchModule } from './types';
+import type { BenchContext, BenchModule, BenchSection } from './types';
 
 type Variant = 'fused' | 'TF.js ops';
+type Backend = 'wasm' | 'cpu';
 const VARIANTS: Variant[] = ['fused', 'TF.js ops'];
 
 function use(v: Variant): void {
@@ -19,8 +20,8 @@ function use(v: Variant): void {
 }
 
 /** Kernels TF.js dispatches in one training step (forward, backward, optimizer), from tf.profile. */
-async function kernelsPerStep(): Promise<{ total: number; byName: Record<string, number> }> {
-  const tr = new Trainer(benchConfig({ preset: 'tiny', backend: 'wasm' }), benchData);
+async function kernelsPerStep(backend: Backend): Promise<{ total: number; byName: Record<string, number> }> {
+  const tr = new Trainer(benchConfig({ preset: 'tiny', backend }), benchData);
   try {
     await tr.trainStep();
     const prof = await tf.profile(async () => void (await tr.trainStep()));
@@ -59,52 +60,65 @@ function attentionMs(reps: number): Record<Variant, number[]> {
 }
 
 /** tokens/s of one tiny Trainer whose steps alternate the variants (A B B A …): each pair of neighbouring
- *  steps shares the machine's load of the moment, and the training state barely differs between them. */
-async function alternatingTokensPerSec(steps: number): Promise<Record<Variant, number[]>> {
-  const tr = new Trainer(benchConfig({ preset: 'tiny', backend: 'wasm' }), benchData);
-  const out: Record<Variant, number[]> = { fused: [], 'TF.js ops': [] };
+ *  steps shares the machine's load of the moment, and the training state barely differs between them.
+ *  Also per CPU second of this process (process.cpuUsage), which other processes' load barely moves. */
+async function alternatingTokensPerSec(backend: Backend, steps: number): Promise<{ wall: Record<Variant, number[]>; cpu: Record<Variant, number[]> }> {
+  const tr = new Trainer(benchConfig({ preset: 'tiny', backend }), benchData);
+  const tokens = PRESETS.tiny.batch * PRESETS.tiny.ctx;
+  const wall: Record<Variant, number[]> = { fused: [], 'TF.js ops': [] };
+  const cpu: Record<Variant, number[]> = { fused: [], 'TF.js ops': [] };
   try {
     for (let i = -2; i < steps; i++) {
       for (const v of i % 2 ? [...VARIANTS].reverse() : VARIANTS) {
         use(v);
+        const c0 = process.cpuUsage();
         const r = (await tr.trainStep()).report;
-        if (i >= 0) out[v].push(r.tokensPerSec);
+        const c = process.cpuUsage(c0);
+        if (i < 0) continue;
+        wall[v].push(r.tokensPerSec);
+        cpu[v].push(tokens / ((c.user + c.system) / 1e6));
       }
     }
-    return out;
+    return { wall, cpu };
   } finally {
     tr.dispose();
   }
 }
 
+/** One backend's table: kernels per step, attention fwd+bwd ms and tokens/s for both variants. */
+async function measureBackend(ctx: BenchContext, backend: Backend): Promise<BenchSection> {
+  await selectBackend(backend);
+  use('fused');
+  const title = `Fused attention vs TF.js ops (${backend}, tiny preset, native matmul on)`;
+  if (!fusedAttentionEnabled()) return { title, columns: ['note'], rows: [['native attention unavailable: build the addon (npm run build:native)']] };
+  const kernels = {} as Record<Variant, Awaited<ReturnType<typeof kernelsPerStep>>>;
+  for (const v of VARIANTS) {
+    use(v);
+    kernels[v] = await kernelsPerStep(backend);
+  }
+  // the cpu backend's other kernels make its steps ~10× longer than wasm's: fewer samples there
+  const scale = (ctx.quick ? 0.05 : 1) * (backend === 'cpu' ? 0.2 : 1);
+  ctx.log(`${backend}: attention forward + backward, alternating`);
+  const attMs = attentionMs(Math.max(3, Math.round(100 * scale)));
+  ctx.log(`${backend}: training steps, alternating`);
+  const tps = await alternatingTokensPerSec(backend, Math.max(3, Math.round(120 * scale)));
+  const pairRatio = (xs: number[], ys: number[]) => median(xs.map((x, i) => x / ys[i]!));
+  const rows: Array<Array<string | number>> = VARIANTS.map((v) => [v, kernels[v].total, median(attMs[v]), median(tps.wall[v]), median(tps.cpu[v])]);
+  rows.push(['ratio (TF.js ops / fused; tokens/s fused / TF.js ops)', kernels['TF.js ops'].total / kernels.fused.total,
+    pairRatio(attMs['TF.js ops'], attMs.fused), pairRatio(tps.wall.fused, tps.wall['TF.js ops']), pairRatio(tps.cpu.fused, tps.cpu['TF.js ops'])]);
+  return {
+    title,
+    columns: ['attention', 'kernels / step', 'attn fwd+bwd ms (1 layer)', 'tokens/s', 'tokens/CPU-s'],
+    rows,
+    notes: [`one process; variants alternate rep by rep (attention) and step by step within one Trainer (tokens/s); medians, ratios are medians of paired ratios (${tps.wall.fused.length} step pairs); tokens/CPU-s divides by this process's CPU time (process.cpuUsage)`],
+    data: { kernels, attMs, tps },
+  };
+}
+
 const run: BenchModule = async (ctx: BenchContext) => {
-  await selectBackend('wasm');
   const before = process.env.LOADSCOPE_FUSED_ATTENTION;
   try {
-    use('fused');
-    if (!fusedAttentionEnabled()) {
-      return [{ title: 'Fused attention (wasm)', columns: ['note'], rows: [['native attention unavailable: build the addon (npm run build:native)']] }];
-    }
-    const kernels = {} as Record<Variant, Awaited<ReturnType<typeof kernelsPerStep>>>;
-    for (const v of VARIANTS) {
-      use(v);
-      kernels[v] = await kernelsPerStep();
-    }
-    ctx.log('attention forward + backward, alternating');
-    const attMs = attentionMs(ctx.quick ? 5 : 40);
-    ctx.log('training steps, alternating');
-    const tps = await alternatingTokensPerSec(ctx.quick ? 4 : 40);
-    const pairRatio = (xs: number[], ys: number[]) => median(xs.map((x, i) => x / ys[i]!));
-    const rows: Array<Array<string | number>> = VARIANTS.map((v) => [v, kernels[v].total, median(attMs[v]), median(tps[v])]);
-    rows.push(['ratio (TF.js ops / fused; tokens/s fused / TF.js ops)', kernels['TF.js ops'].total / kernels.fused.total,
-      pairRatio(attMs['TF.js ops'], attMs.fused), pairRatio(tps.fused, tps['TF.js ops'])]);
-    return [{
-      title: 'Fused attention vs TF.js ops (wasm, tiny preset, native matmul on)',
-      columns: ['attention', 'kernels / step', 'attn fwd+bwd ms (1 layer)', 'tokens/s'],
-      rows,
-      notes: [`one process; variants alternate rep by rep (attention) and step by step within one Trainer (tokens/s); medians, ratios are medians of paired ratios (${tps.fused.length} step pairs)`],
-      data: { kernels, attMs, tps },
-    }];
+    return [await measureBackend(ctx, 'wasm'), await measureBackend(ctx, 'cpu')];
   } finally {
     if (before === undefined) delete process.env.LOADSCOPE_FUSED_ATTENTION;
     else process.env.LOADSCOPE_FUSED_ATTENTION = before;

@@ -92,7 +92,8 @@ describe.skipIf(!addon.path)(`native causal attention (${addon.reason ?? 'addon 
       [1, 5, 16, 1, 6],
       [3, 40, 40, 4, 8],
       [2, 37, 64, 3, 5],
-      [2, 64, 64, 4, 16],
+      [2, 64, 64, 4, 16], // tiny's heads
+      [1, 128, 128, 4, 32], // small's heads
     ])('B=%i S=%i (ctx %i) H=%i hd=%i: the same values and gradients as the TF.js ops', async (B, S, ctx, H, hd) => {
       await useBackend(backend);
       const m = mask(ctx, S);
