@@ -20,8 +20,10 @@ export class RunSession {
   status: RunStatus = 'created';
   /** end() has begun: the run still counts against the slots until its folder is closed */
   ending = false;
-  /** uses the native (tfjs-node) backend: such runs train one at a time */
-  native = false;
+  /** trains in the shared worker (tfjs-node backend): such runs go one at a time */
+  shared = false;
+  /** the worker reported 'finished' or 'failed' for this run (else ending it must also stop it there) */
+  workerDone = false;
   host: WorkerHost | null = null;
   backend: BackendInfo | null = null;
   lastReport: StepReport | null = null;
