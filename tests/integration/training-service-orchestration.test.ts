@@ -171,7 +171,8 @@ describe('shared-worker runs (tfjs-node: one at a time in one long-lived worker)
       const workerA = training.workerOf(a);
       expect(training.workerOf(b)).toBeNull();
       expect(training.queuePositionOf(b)).toBe(1);
-      expect(client.of('run:status', b).at(-1)).toMatchObject({ status: 'created', queuePosition: 1, message: 'queued (position 1, one run at a time on the shared engine worker)' });
+      expect(client.of('run:status', b).at(-1)).toMatchObject({ status: 'created', queuePosition: 1, message: 'queued (position 1, one run at a time on the shared engine worker)', queuedFor: 'shared-worker' });
+      expect(training.queuedForOf(b)).toBe('shared-worker');
       expect(await training.waitFor(a)).toBe('completed');
       await until('b started', () => training.workerOf(b));
       // the same thread hosts b after a: not terminated after a's 'finished'

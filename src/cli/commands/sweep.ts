@@ -5,7 +5,8 @@ import { parseArgs } from 'node:util';
 import { CliError, type Command } from '../cli-util';
 import { formatFieldErrors } from '../../shared/run-config';
 import type { SweepSpec } from '../../shared/sweep';
-import { composeServices } from '../../main/services/compose';
+import { composeServices, type Services } from '../../main/services/compose';
+import type { EventPayloads } from '../../shared/ipc-contract';
 import { ServiceError } from '../../main/services/errors';
 import { defaultRunsDir } from '../../main/services/paths';
 import { configFromFlags } from './train';
@@ -55,6 +56,24 @@ export function specFromFlags(v: Record<string, string | string[] | boolean | un
   return { ...(name ? { name } : {}), base, strategies: list('--strategy', v.strategy) as SweepSpec['strategies'], options, seeds };
 }
 
+/**
+ * Runs on the tensorflow backend train one at a time in the shared engine worker (its addon loads once per
+ * process), whatever the slots: say so once per run, on stderr, so a waiting sweep does not look stuck.
+ */
+function announceSharedQueue(services: Services): () => void {
+  const told = new Set<string>();
+  return services.events.subscribe({
+    isBusy: () => false,
+    send: (event, payload) => {
+      if (event !== 'run:status') return;
+      const s = payload as EventPayloads['run:status'];
+      if (s.status !== 'created' || s.queuedFor !== 'shared-worker' || told.has(s.runId)) return;
+      told.add(s.runId);
+      console.error(`loadscope: run ${s.runId} ${s.message ?? 'queued for the shared engine worker'}`);
+    },
+  });
+}
+
 const command: Command = async (argv) => {
   let v: Record<string, string | string[] | boolean | undefined>;
   try {
@@ -84,6 +103,7 @@ const command: Command = async (argv) => {
     throw err;
   }
   const { sweepId, runIds } = started;
+  const unsubscribe = announceSharedQueue(services);
   const total = services.sweeps.get(sweepId).runs;
   console.error(`loadscope: sweep ${sweepId}: ${runIds.length} run(s) queued of ${total} (${services.settings.get().maxConcurrentRuns} at a time) → ${runsDir}`);
 
@@ -104,6 +124,7 @@ const command: Command = async (argv) => {
     else console.error(`loadscope: [${finished}/${runIds.length}] ${row?.key ?? id}: ${status}`);
   }));
   await services.sweeps.waitFor(sweepId);
+  unsubscribe();
   process.off('SIGINT', onSigint);
   await services.dispose();
   const detail = services.sweeps.get(sweepId);

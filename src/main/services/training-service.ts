@@ -204,6 +204,7 @@ export class TrainingService {
   }
 
   private enqueue(run: RunSession): { runId: string } {
+    run.shared = (this.opts.placement ?? defaultPlacement)(run.config) === 'shared';
     this.runs.set(run.runId, run);
     this.queue.push(run);
     this.opts.emit('runs:changed', { reason: 'run created' });
@@ -215,6 +216,12 @@ export class TrainingService {
   queuePositionOf(runId: string): number | null {
     const i = this.queue.findIndex((r) => r.runId === runId);
     return i >= 0 ? i + 1 : null;
+  }
+
+  /** What a queued run waits for: a free slot, or also the shared engine worker (tfjs-node); null when not queued. */
+  queuedForOf(runId: string): 'slot' | 'shared-worker' | null {
+    const run = this.queue.find((r) => r.runId === runId);
+    return run ? (run.shared ? 'shared-worker' : 'slot') : null;
   }
 
   /** The figures of a run still training (the stored summary is written only when it ends). */
@@ -229,18 +236,17 @@ export class TrainingService {
       if (run.queuePosition === queuePosition) return;
       run.queuePosition = queuePosition;
       const behind = run.shared ? ', one run at a time on the shared engine worker' : '';
-      this.opts.emit('run:status', { runId: run.runId, status: 'created', message: `queued (position ${queuePosition}${behind})`, queuePosition });
+      const queuedFor = run.shared ? 'shared-worker' : 'slot';
+      this.opts.emit('run:status', { runId: run.runId, status: 'created', message: `queued (position ${queuePosition}${behind})`, queuePosition, queuedFor });
     });
   }
 
   /** Start queued runs while there are free slots; a shared run also waits until the shared worker is idle. */
   private pump(): void {
-    const placement = this.opts.placement ?? defaultPlacement;
     for (let i = 0; i < this.queue.length; i++) {
       const launchedCount = this.runs.size - this.queue.length;
       if (launchedCount >= Math.max(1, this.opts.maxConcurrentRuns())) break;
       const run = this.queue[i];
-      run.shared = placement(run.config) === 'shared';
       if (run.shared && !this.pool.sharedFree()) continue;
       this.queue.splice(i--, 1);
       run.queuePosition = null;
