@@ -91,10 +91,13 @@ const command: Command = async (argv) => {
   const runsDir = resolve((v.out ?? v.runs ?? defaultRunsDir()) as string);
   const json = v.json === true;
   const services = await composeServices({ runsDir, recover: false, log: (level, m) => (level === 'warn' ? console.error(`loadscope: ${m}`) : undefined) });
+  // before the runs are queued: their first queue place is announced while the sweep starts
+  const unsubscribe = announceSharedQueue(services);
   let started: { sweepId: string; runIds: string[] };
   try {
     started = resumeId ? await services.sweeps.resume(resumeId) : await services.sweeps.start(spec);
   } catch (err) {
+    unsubscribe();
     await services.dispose();
     if (err instanceof ServiceError) {
       const msg = err.fieldErrors?.length ? formatFieldErrors(err.fieldErrors) : err.message;
@@ -103,7 +106,6 @@ const command: Command = async (argv) => {
     throw err;
   }
   const { sweepId, runIds } = started;
-  const unsubscribe = announceSharedQueue(services);
   const total = services.sweeps.get(sweepId).runs;
   console.error(`loadscope: sweep ${sweepId}: ${runIds.length} run(s) queued of ${total} (${services.settings.get().maxConcurrentRuns} at a time) → ${runsDir}`);
 
