@@ -150,13 +150,29 @@ describe('TrainingService orchestration (stand-in worker)', () => {
 describe('shared-worker runs (tfjs-node: one at a time in one long-lived worker)', () => {
   /** the thread each run's 'idle' report came from */
   const idleThreads = new Map<string, number>();
-  async function sharedService(client: RecordingClient) {
+  async function sharedService(client: RecordingClient, failFirstRunAtStep = 0) {
     const tmp = tempRunsDir();
     cleanups.push(tmp.cleanup);
     const { TrainingService } = await import('../../src/main/services/training-service');
     const { RunStore } = await import('../../src/main/store/run-store');
+    const store = new RunStore(tmp.dir);
+    let created = 0;
+    if (failFirstRunAtStep > 0) {
+      // the first run's writer fails at that step, as a full disk would: the service ends the run on its side
+      const create = store.create.bind(store);
+      store.create = async (...args) => {
+        const w = await create(...args);
+        if (created++ > 0) return w;
+        const append = w.appendStep.bind(w);
+        w.appendStep = (r) => {
+          if (r.step === failFirstRunAtStep) throw Object.assign(new Error('no space left on device'), { code: 'ENOSPC' });
+          append(r);
+        };
+        return w;
+      };
+    }
     return new TrainingService({
-      store: new RunStore(tmp.dir), emit: (e, p) => client.send(e, p), maxConcurrentRuns: () => 4,
+      store, emit: (e, p) => client.send(e, p), maxConcurrentRuns: () => 4,
       workerEntry: fakeWorkerEntry, placement: () => 'shared', log: () => undefined,
       onReport: (m) => void (m.type === 'idle' && idleThreads.set(m.runId, m.threadId)),
     });
@@ -200,6 +216,24 @@ describe('shared-worker runs (tfjs-node: one at a time in one long-lived worker)
       expect(client.statuses(b)).toContain('running');
       await until('b idle', () => idleThreads.has(b));
       expect(idleThreads.get(b)).not.toBe(first.threadId);
+    } finally {
+      await training.dispose();
+    }
+  });
+
+  it('a run failed by the service (store write) is stopped in the shared worker, which then takes the next run', async () => {
+    const client = new RecordingClient();
+    const training = await sharedService(client, 3);
+    try {
+      // without the stop, a's 100 000 steps would keep the shared worker busy and b would never start
+      const a = (await training.start(tinyConfig({ steps: 100_000 }))).runId;
+      const b = (await training.start(tinyConfig({ steps: 5 }))).runId;
+      const bDone = training.waitFor(b);
+      expect(await training.waitFor(a)).toBe('failed');
+      expect(training.failureOf(a)).toMatch(/no space left on device/);
+      expect(await bDone).toBe('completed');
+      await until('b idle', () => idleThreads.has(b));
+      expect(idleThreads.get(b)).toBe(idleThreads.get(a));
     } finally {
       await training.dispose();
     }
