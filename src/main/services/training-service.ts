@@ -12,6 +12,7 @@ import { totalmem } from 'node:os';
 import { memoryProblem } from '../../shared/memory-estimate';
 import { conflict, invalid, messageOf, notFound, ServiceError, storeFailure } from './errors';
 import { RunFrames } from './run-frames';
+import { RunQueue } from './run-queue';
 import { RunSession } from './run-session';
 import type { WorkerHost } from './worker-host';
 import { usesNativeBackend } from './system-info';
@@ -44,7 +45,7 @@ function assertFits(config: RunConfig): void {
 
 export class TrainingService {
   private readonly runs = new Map<string, RunSession>();
-  private readonly queue: RunSession[] = [];
+  private readonly queue = new RunQueue((status) => this.opts.emit('run:status', status));
   private readonly pool: WorkerPool;
   private disposed = false;
   /** why each ended run failed (also when meta.json could not take the reason) */
@@ -126,13 +127,10 @@ export class TrainingService {
   async stop(runId: string): Promise<void> {
     const run = this.runs.get(runId);
     if (!run) throw notFound(`run ${runId} is not training`);
-    const queued = this.queue.indexOf(run);
-    if (queued >= 0) {
+    if (this.queue.remove(run)) {
       // cancelling a queued run: it never trained, so it ends 'stopped' with no checkpoint, and the runs behind move up
-      this.queue.splice(queued, 1);
-      run.queuePosition = null;
       await this.end(run, 'stopped', undefined, 'cancelled before it started');
-      this.announceQueue();
+      this.queue.announcePlaces();
       return;
     }
     run.host!.post({ type: 'stop', runId });
@@ -180,7 +178,7 @@ export class TrainingService {
   async dispose(timeoutMs = 30_000): Promise<void> {
     if (this.disposed) return;
     this.disposed = true;
-    for (const run of this.queue.splice(0)) await this.end(run, 'stopped');
+    for (const run of this.queue.drain()) await this.end(run, 'stopped');
     const live = [...this.runs.values()];
     await Promise.all(
       live.map(async (run) => {
@@ -214,14 +212,12 @@ export class TrainingService {
 
   /** 1-based place of a run in the training queue; null when it is not queued. */
   queuePositionOf(runId: string): number | null {
-    const i = this.queue.findIndex((r) => r.runId === runId);
-    return i >= 0 ? i + 1 : null;
+    return this.queue.positionOf(runId);
   }
 
   /** What a queued run waits for: a free slot, or also the shared engine worker (tfjs-node); null when not queued. */
   queuedForOf(runId: string): 'slot' | 'shared-worker' | null {
-    const run = this.queue.find((r) => r.runId === runId);
-    return run ? (run.shared ? 'shared-worker' : 'slot') : null;
+    return this.queue.waitsFor(runId);
   }
 
   /** The figures of a run still training (the stored summary is written only when it ends). */
@@ -229,30 +225,14 @@ export class TrainingService {
     return this.runs.get(runId)?.summary() ?? null;
   }
 
-  /** Tell every queued run its place: the queue changes when runs start, end or are cancelled. */
-  private announceQueue(): void {
-    this.queue.forEach((run, i) => {
-      const queuePosition = i + 1;
-      if (run.queuePosition === queuePosition) return;
-      run.queuePosition = queuePosition;
-      const behind = run.shared ? ', one run at a time on the shared engine worker' : '';
-      const queuedFor = run.shared ? 'shared-worker' : 'slot';
-      this.opts.emit('run:status', { runId: run.runId, status: 'created', message: `queued (position ${queuePosition}${behind})`, queuePosition, queuedFor });
-    });
-  }
-
   /** Start queued runs while there are free slots; a shared run also waits until the shared worker is idle. */
   private pump(): void {
-    for (let i = 0; i < this.queue.length; i++) {
-      const launchedCount = this.runs.size - this.queue.length;
-      if (launchedCount >= Math.max(1, this.opts.maxConcurrentRuns())) break;
-      const run = this.queue[i];
-      if (run.shared && !this.pool.sharedFree()) continue;
-      this.queue.splice(i--, 1);
-      run.queuePosition = null;
+    while (this.runs.size - this.queue.length < Math.max(1, this.opts.maxConcurrentRuns())) {
+      const run = this.queue.takeNext((r) => !r.shared || this.pool.sharedFree());
+      if (!run) break;
       this.launch(run);
     }
-    this.announceQueue();
+    this.queue.announcePlaces();
   }
 
   private launch(run: RunSession): void {
@@ -357,34 +337,7 @@ export class TrainingService {
     if (run.ending || this.runs.get(run.runId) !== run) return;
     run.ending = true;
     run.frames.flush();
-    await run.settled();
-    // a write that failed while the run was ending (its last checkpoint) turns any end into 'failed'
-    if (run.storeFailure) {
-      status = 'failed';
-      failure = run.storeFailure;
-    }
-    const summary = run.summary();
-    try {
-      run.writer.setStatus(status, { ...(run.backend ? { backend: run.backend } : {}), ...(failure ? { failure } : {}), ...(summary ? { summary } : {}) });
-    } catch (err) {
-      status = 'failed';
-      failure = `${failure ? `${failure}; ` : ''}${storeFailure(err, 'meta.json')}`;
-      this.log('warn', `run ${run.runId}: ${failure}`);
-    }
-    try {
-      await run.writer.close();
-    } catch (err) {
-      if (status !== 'failed') {
-        status = 'failed';
-        failure = storeFailure(err, 'the run files at close');
-        try {
-          run.writer.setStatus('failed', { failure });
-        } catch {
-          // meta.json cannot be written either: the failure is still reported below
-        }
-      }
-      this.log('warn', `run ${run.runId}: could not close its folder: ${messageOf(err)}`);
-    }
+    ({ status, failure } = await run.closeFolder(status, failure, (m) => this.log('warn', `run ${run.runId}: ${m}`)));
     this.failures.set(run.runId, failure ?? null);
     if (run.host) this.pool.release(run.host, run.runId, !run.workerDone);
     this.runs.delete(run.runId);
