@@ -1,7 +1,7 @@
 // TrainingService with the real engine worker and LOADSCOPE_SHARED_WORKER=1 (every run on the shared worker, as
 // tfjs-node runs are): two wasm runs requested at once train one after the other in ONE thread, the second
 // queued for the shared worker (run list and status events say so), with the losses of fresh-worker runs and
-// no tensor growth between runs; a stopped first run still lets the second start.
+// no tensor growth between runs; a stopped first run still lets the second start; a crashed worker is replaced.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -90,5 +90,22 @@ describe('shared engine worker (LOADSCOPE_SHARED_WORKER=1, real engine)', () => 
     await until('b idle', () => idle.some((m) => m.runId === b));
     expect(idle.map((m) => [m.runId, m.threadId, m.leakedTensors])).toEqual([[a, threadA, 0], [b, threadA, 0]]);
     expect(idle[1]!.numTensors).toBe(idle[0]!.numTensors);
+  }, 240_000);
+
+  it('a crashed shared worker fails its run with one line and the queued run gets a fresh one', async () => {
+    const { s, client, idle } = await setup(true);
+    const a = (await s.training.start(micro({ steps: 100_000 }))).runId;
+    const b = (await s.training.start(micro())).runId;
+    const bDone = s.training.waitFor(b);
+    await until('a stepping', () => client.lastStep(a) >= 2, 90_000);
+    const first = s.training.workerOf(a)!;
+    const threadA = first.threadId;
+    await first.terminate();
+    expect(await s.training.waitFor(a)).toBe('failed');
+    expect(s.training.failureOf(a)).toBe('engine worker exited unexpectedly (exit code 1) (the shared worker; the next run starts a new one)');
+    expect(await bDone).toBe('completed');
+    await until('b idle', () => idle.some((m) => m.runId === b));
+    expect(idle.map((m) => m.runId)).toEqual([b]);
+    expect(idle[0]!.threadId).not.toBe(threadA);
   }, 240_000);
 });
