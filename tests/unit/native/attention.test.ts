@@ -133,12 +133,17 @@ describe.skipIf(!addon.path)(`native causal attention (${addon.reason ?? 'addon 
         return tf.memory().numTensors - n;
       });
       expect(made).toBe(1);
-      const baseline = tf.memory().numTensors;
+      const baseline = tf.memory();
+      const backendIds = () => (tf.backend() as unknown as { numDataIds(): number }).numDataIds();
+      const ids = backendIds();
       for (let i = 0; i < 3; i++) {
         const { value, grads } = tf.variableGrads(() => tf.sum(tf.mul(nativeCausalAttention(qkv, 2, 6, 2), probe)) as tf.Scalar, [qkv]);
         tf.dispose([value, ...Object.values(grads)]);
       }
-      expect(tf.memory().numTensors).toBe(baseline);
+      // the engine's count, its bytes, and the backend's own data (the wasm heap's tensors)
+      expect(tf.memory().numTensors).toBe(baseline.numTensors);
+      expect(tf.memory().numBytes).toBe(baseline.numBytes);
+      expect(backendIds()).toBe(ids);
       probe.dispose();
     });
 
