@@ -39,8 +39,11 @@ static int read_shape(napi_env env, napi_value *argv, Shape *s, const char *fn) 
     snprintf(what, sizeof what, "%s: %s", fn, names[i]);
     if (!ls_get_i64(env, argv[i], dst[i], what)) return 0;
   }
-  // 2^20 per dimension keeps every product below int64 and every BLAS dimension below 2^31
-  if (s->B > (1 << 20) || s->S > (1 << 20) || s->H > (1 << 20) || s->hd > (1 << 20) || s->H * s->hd * 3 > INT32_MAX) {
+  // each dimension ≤ 2^20 (BLAS dimensions stay below 2^31), and the buffer sizes below 2^52 elements (far
+  // beyond any typed array), so every int64 product and offset below is exact
+  const double big = 4503599627370496.0;  // 2^52
+  if (s->B > (1 << 20) || s->S > (1 << 20) || s->H > (1 << 20) || s->hd > (1 << 20) || s->H * s->hd * 3 > INT32_MAX ||
+      (double)s->B * s->S * 3.0 * s->H * s->hd > big || (double)s->B * s->H * s->S * s->S > big) {
     char msg[128];
     snprintf(msg, sizeof msg, "%s: shape B=%lld S=%lld H=%lld hd=%lld is too large", fn, (long long)s->B,
              (long long)s->S, (long long)s->H, (long long)s->hd);

@@ -208,6 +208,7 @@ describe.skipIf(!addon.path)(`native causal attention (${addon.reason ?? 'addon 
     expect(() => native.attentionForward(B, S, H, hd, f(T * 3 * d), y, f(B * H * S * S - 1))).toThrow(/probs/);
     expect(() => native.attentionForward(B, S, 0, hd, f(0), f(0), f(0))).toThrow(/H and hd must be at least 1/);
     expect(() => native.attentionForward(B, -1, H, hd, f(0), f(0), f(0))).toThrow(/S must be a non-negative integer/);
+    expect(() => native.attentionForward(1 << 20, 1 << 20, 1, 1, f(0), f(0), f(0))).toThrow(/is too large/);
     expect(() => native.attentionForward(B, S, H, hd, new Float64Array(T * 3 * d) as unknown as Float32Array, y, f(B * H * S * S))).toThrow(TypeError);
     expect(Array.from(y).every((v) => v === 7)).toBe(true);
     const ok = [f(T * 3 * d), f(B * H * S * S), f(T * d), f(T * 3 * d)] as const;
