@@ -13,6 +13,8 @@ import { ensureAddon } from '../native/addon';
 import { MICRO, config, useBackend } from './helpers';
 
 const addon = ensureAddon();
+// LOADSCOPE_NATIVE=0 turns the native paths off, this one included: nothing here to test then
+const nativeOff = process.env.LOADSCOPE_NATIVE === '0';
 const data = { label: 'synthetic (test)', bytes: syntheticText({ bytes: 40_000 }) };
 const micro = (backend: 'cpu' | 'wasm', seed = 3) =>
   config({ preset: 'custom', model: MICRO, steps: 10, warmupSteps: 2, lr: 1e-2, evalEvery: 0, oracleEvery: 0, topTokensEvery: 0, backend, seed });
@@ -32,7 +34,7 @@ afterEach(() => {
   delete process.env.LOADSCOPE_FUSED_ATTENTION;
 });
 
-describe.skipIf(!addon.path)('training with the fused attention', () => {
+describe.skipIf(!addon.path || nativeOff)('training with the fused attention', () => {
   describe.each(['wasm', 'cpu'] as const)('on %s', (backend) => {
     it('is on, gives the same losses for the same seed, and tracks the TF.js-op attention', async () => {
       await useBackend(backend);
