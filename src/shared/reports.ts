@@ -161,6 +161,9 @@ export interface RunSummary {
   /** AvgMaxVio / SupMaxVio of the demanded load (top-k before capacity) */
   demandAvgMaxVio?: number;
   demandSupMaxVio?: number;
+  /** gradient accumulation (microBatches > 1): AvgMaxVio / SupMaxVio of the micro-batch MaxVio (avg/supMaxVio: global batch) */
+  avgMaxVioMicro?: number;
+  supMaxVioMicro?: number;
   /** a branch: the run and step it started from; its figures cover only its own steps */
   parent?: { runId: string; step: number };
 }

@@ -105,6 +105,7 @@ export class RunSession {
       demandAvgMaxVio: r.demandAvgMaxVio,
       demandSupMaxVio: r.demandSupMaxVio,
     };
+    if (r.avgMaxVioMicro !== undefined) Object.assign(s, { avgMaxVioMicro: r.avgMaxVioMicro, supMaxVioMicro: r.supMaxVioMicro });
     if (this.parent) s.parent = this.parent;
     if (this.lastEval) s.finalValPerplexity = this.lastEval.valPerplexity;
     return s;
