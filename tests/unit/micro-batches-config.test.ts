@@ -3,6 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import { formatFieldErrors, resolveRunConfig } from '../../src/shared/run-config';
 import { configFromFlags } from '../../src/cli/commands/train';
+import { specFromFlags } from '../../src/cli/commands/sweep';
 import { defaultForm, validateForm } from '../../src/renderer/src/lib/run-form';
 import { comparabilityWarnings } from '../../src/shared/comparability';
 
@@ -22,8 +23,9 @@ describe('microBatches', () => {
     }
   });
 
-  it('comes from --micro-batches and from the form field', () => {
+  it('comes from --micro-batches (train and sweep) and from the form field', () => {
     expect(configFromFlags({ 'micro-batches': '3' }).microBatches).toBe(3);
+    expect(specFromFlags({ strategy: 'aux-loss', set: ['scope=micro,global'], 'micro-batches': '4' })).toMatchObject({ base: { microBatches: 4 }, options: { scope: ['micro', 'global'] } });
     const f = defaultForm();
     expect(validateForm(f).input.microBatches).toBe(1);
     f.microBatches = '0';
