@@ -135,6 +135,11 @@ function stripPreset(id: (typeof PRESET_IDS)[number]): ModelShape {
   return shape;
 }
 
+/** Tokens of one optimizer step: the global batch, microBatches × batch × ctx (configs before the option: 1). */
+export function tokensPerStep(c: Pick<RunConfig, 'model'> & { microBatches?: number }): number {
+  return (c.microBatches ?? 1) * c.model.batch * c.model.ctx;
+}
+
 /** One line per error, for the CLI and logs. */
 export function formatFieldErrors(errors: FieldError[]): string {
   return errors.map((e) => `${e.path}: ${e.message}`).join('\n');

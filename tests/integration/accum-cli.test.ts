@@ -6,6 +6,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { tempRunsDir } from './fixtures/service-helpers';
+import { RunStore } from '../../src/main/store/run-store';
+import type { RunReaderImpl } from '../../src/main/store/run-reader';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const bin = join(root, 'bin', 'loadscope.mjs');
@@ -19,7 +21,7 @@ const cli = (args: string[]) => {
 };
 
 describe('loadscope train --micro-batches', () => {
-  it('k = 2 on tiny: global-batch and micro-batch MaxVio in the step lines, steps.jsonl and the run summary', () => {
+  it('k = 2 on tiny: global-batch and micro-batch MaxVio in the step lines, steps.jsonl and the run summary', async () => {
     const r = cli(['train', '--preset', 'tiny', '--strategy', 'aux-loss', '--set', 'scope=global', '--micro-batches', '2', '--steps', '3', '--backend', 'wasm', '--eval-every', '0', '--checkpoint-every', '0', '--out', tmp.dir, '--json']);
     expect(r.code, r.stderr).toBe(0);
     const lines = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as Record<string, number | string>);
@@ -42,6 +44,13 @@ describe('loadscope train --micro-batches', () => {
     expect(detail.config.microBatches).toBe(2);
     expect(detail.summary.avgMaxVioMicro).toBeCloseTo(recorded.reduce((a: number, s: { maxVioMicro: number }) => a + s.maxVioMicro, 0) / 3, 9);
     expect(detail.summary.avgMaxVio).toBeCloseTo(recorded.reduce((a: number, s: { maxVio: number }) => a + s.maxVio, 0) / 3, 9);
+    // loads.bin's ideal load is the global batch's: top-2 · 2 · 512 tokens / 8 experts
+    const reader = (await new RunStore(tmp.dir).open(runId)) as RunReaderImpl;
+    try {
+      expect(reader.idealLoad).toBe(256);
+    } finally {
+      reader.close();
+    }
   }, 240_000);
 
   it('rejects k < 1 and fractions with one line naming the flag and the range', () => {
