@@ -160,7 +160,11 @@ export class Trainer {
     if (k > 1) {
       const maxVioMicroL = microMaxVioL(ctxs.map((x) => x.layers), K, B * S);
       const micro = this.vioMicro.push(maxVioMicroL);
-      Object.assign(report, { microBatches: k, maxVioMicroL, maxVioMicro: micro.maxVio, avgMaxVioMicro: micro.avgMaxVio, supMaxVioMicro: micro.supMaxVio } satisfies Partial<StepReport>);
+      report.microBatches = k;
+      report.maxVioMicroL = maxVioMicroL;
+      report.maxVioMicro = micro.maxVio;
+      report.avgMaxVioMicro = micro.avgMaxVio;
+      report.supMaxVioMicro = micro.supMaxVio;
     }
     const ep = c.expertParallel;
     report.ep = stepCost(ctx.layers.map((r) => layerCost(ep, r.idxTK, r.keepTK, tokens, K, E, c.model.dModel)), ep.devices);
