@@ -12,10 +12,11 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { ModelShape } from '../../../shared/presets';
 import type { BalancingStrategy } from '../strategies/types';
 import { demandLoads, gateMass } from '../../../shared/balance-metrics';
-import { collectSlots, dispatchRows, planDispatch } from './dispatch';
+import { planDispatch } from './dispatch';
 import { matmul } from './linear';
 import type { ParamStore } from './params';
 import { driveSync, hostRoute, type RouteRequest, type Routed } from './routing';
+import { sparseExperts } from './sparse';
 import { swiglu } from './swiglu';
 
 export type DispatchMode = 'dense' | 'sparse';
@@ -149,28 +150,10 @@ export class MoELayer {
     return matmul(gated as tf.Tensor2D, this.w2);
   }
 
-  /** tokens gathered per expert: compute grows with k, not E */
+  /** tokens gathered per expert (model/sparse.ts): compute grows with k, not E */
   private sparse(xTD: tf.Tensor2D, gatesTE: tf.Tensor2D, idxTK: Int32Array, keepTK: Uint8Array): tf.Tensor2D {
-    const [T, d] = xTD.shape;
-    const { E, K, h } = this;
-    const plan = planDispatch(idxTK, keepTK, T, K, E);
-    if (plan.rows === 0) return tf.mul(xTD, 0);
-    const rowsND = dispatchRows(xTD, plan);
-    const outs: tf.Tensor2D[] = [];
-    for (let e = 0; e < E; e++) {
-      const n = plan.countE[e]!;
-      if (n === 0) continue;
-      const xe = tf.slice(rowsND, [plan.offE[e]!, 0], [n, d]);
-      const w1e = tf.slice(this.w1, [0, e * h], [d, h]) as tf.Tensor2D;
-      const w3e = tf.slice(this.w3, [0, e * h], [d, h]) as tf.Tensor2D;
-      const w2e = tf.slice(this.w2, [e * h, 0], [h, d]) as tf.Tensor2D;
-      outs.push(matmul(swiglu(matmul(xe, w1e), matmul(xe, w3e)), w2e));
-    }
-    const slotsTKD = collectSlots(outs.length === 1 ? outs[0]! : tf.concat(outs, 0), plan);
-    // gate of each (token, slot): Σ_e gatesTE[t, e]·[idx[t, j] = e] through a constant one-hot mask
-    const oneHotTKE = new Float32Array(T * K * E);
-    for (let i = 0; i < T * K; i++) oneHotTKE[i * E + idxTK[i]!] = 1;
-    const gTK = tf.sum(tf.mul(tf.reshape(gatesTE, [T, 1, E]), tf.tensor3d(oneHotTKE, [T, K, E])), 2);
-    return tf.sum(tf.mul(slotsTKD, tf.reshape(gTK, [T, K, 1])), 1) as tf.Tensor2D;
+    const plan = planDispatch(idxTK, keepTK, xTD.shape[0], this.K, this.E);
+    const weights = { w1: this.w1 as tf.Tensor2D, w3: this.w3 as tf.Tensor2D, w2: this.w2 as tf.Tensor2D, experts: this.E, hidden: this.h };
+    return sparseExperts(xTD, gatesTE, weights, plan, idxTK);
   }
 }
