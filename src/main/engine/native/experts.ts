@@ -27,8 +27,16 @@ export interface NativeExperts {
   ): void;
 }
 
-/** The addon's expert kernels, or null when it is off, absent, or an older build without them. */
+let enabled = true;
+
+/** Turns the fused expert kernel off and on for this process (the bench compares both in one process). */
+export function setFusedExpertsEnabled(on: boolean): void {
+  enabled = on;
+}
+
+/** The addon's expert kernels, or null when turned off, absent, or an older build without them. */
 export function nativeExperts(): NativeExperts | null {
+  if (!enabled) return null;
   const { blas } = loadNativeBlas();
   const fns = blas as Partial<NativeExperts> | null;
   return typeof fns?.expertsForward === 'function' && typeof fns.expertsBackward === 'function' ? (fns as NativeExperts) : null;
