@@ -181,13 +181,13 @@ static napi_value experts_backward(napi_env env, napi_callback_info info) {
   memset(dw2, 0, (size_t)(Eh * d) * sizeof(float));
   if (N == 0) return NULL;
   const int64_t nmax = max_count(&p);
-  // scratch: Xe and dYe (later dXe) [n, d]; H (later dB) and dH (later dA) [n, h]
-  float *xe = malloc((size_t)(nmax * (2 * d + 2 * h)) * sizeof(float));
+  // scratch: Xe and dYe (later dXe) [n, d]; H (later dB), dH (later dA) and σ(A) [n, h]
+  float *xe = malloc((size_t)(nmax * (2 * d + 3 * h)) * sizeof(float));
   if (!xe) {
     napi_throw_error(env, NULL, "experts.backward: out of memory for the scratch rows");
     return NULL;
   }
-  float *dye = xe + nmax * d, *hid = dye + nmax * d, *dh = hid + nmax * h;
+  float *dye = xe + nmax * d, *hid = dye + nmax * d, *dh = hid + nmax * h, *sig = dh + nmax * h;
   const float *savedA = p.saved, *savedB = p.saved + N * h, *savedY = p.saved + 2 * N * h;
   for (int64_t e = 0, off = 0; e < E; off += p.countE[e], e++) {
     const int64_t n = p.countE[e];
@@ -205,11 +205,14 @@ static napi_value experts_backward(napi_env env, napi_callback_info info) {
       }
       dg[t * E + e] += dot;  // += : a token routed twice to one expert gets both slots' gate gradients
     }
-    for (int64_t i = 0; i < n * h; i++) hid[i] = a[i] * sigmoidf(a[i]) * b[i];
+    for (int64_t i = 0; i < n * h; i++) {
+      sig[i] = sigmoidf(a[i]);
+      hid[i] = a[i] * sig[i] * b[i];
+    }
     gemm(0, 1, n, h, d, dye, d, p.w2 + e * h * d, d, 0.0f, dh, h);   // dH = dYe·W2eᵀ
     gemm(1, 0, h, d, n, hid, h, dye, d, 0.0f, dw2 + e * h * d, d);  // dW2e = Hᵀ·dYe
     for (int64_t i = 0; i < n * h; i++) {
-      const float s = sigmoidf(a[i]), gh = dh[i];
+      const float s = sig[i], gh = dh[i];
       dh[i] = gh * b[i] * s * (1.0f + a[i] * (1.0f - s));  // dA
       hid[i] = gh * a[i] * s;                               // dB
     }

@@ -5,10 +5,10 @@ import * as tf from '@tensorflow/tfjs-core';
 import '../../../src/main/engine/tf-setup';
 import { afterEach, describe, expect, it } from 'vitest';
 import { planDispatch, type DispatchPlan } from '../../../src/main/engine/model/dispatch';
-import { MoELayer, type RoutingContext } from '../../../src/main/engine/model/moe';
+import { MoELayer, chooseDispatch, type RoutingContext } from '../../../src/main/engine/model/moe';
 import { ParamStore } from '../../../src/main/engine/model/params';
-import { sparseExperts, sparseExpertsUnfused, type ExpertWeights } from '../../../src/main/engine/model/sparse';
-import { fusedExpertsStats, nativeExperts } from '../../../src/main/engine/native/experts';
+import { fusedSparseAvailable, sparseExperts, sparseExpertsUnfused, type ExpertWeights } from '../../../src/main/engine/model/sparse';
+import { fusedExpertsStats, nativeExperts, setFusedExpertsEnabled } from '../../../src/main/engine/native/experts';
 import { Rng } from '../../../src/main/engine/rng';
 import type { BalancingStrategy } from '../../../src/main/engine/strategies/types';
 import { expectSameAsUnfused, useBackend } from '../engine/helpers';
@@ -188,5 +188,25 @@ describe.skipIf(!addon.path)(`fused sparse experts (${addon.reason ?? 'addon bui
       expect(() => forward({ ...a, tokN: new Float32Array(N) as unknown as Int32Array<ArrayBuffer> })).toThrow(TypeError);
       expect(() => (k.expertsForward as unknown as (...x: unknown[]) => void)(T, d, E, h)).toThrow(/expected 13 arguments/);
     });
+  });
+});
+
+describe('dispatch choice', () => {
+  const e4k2 = { ctx: 64, dModel: 64, heads: 4, layers: 2, experts: 4, topK: 2, expertHidden: 128, batch: 8, vocab: 256 };
+  it('auto is sparse whenever the fused kernel runs, else dense for E/k ≤ 2; an explicit mode is kept', () => {
+    expect(chooseDispatch('auto', e4k2, true)).toBe('sparse');
+    expect(chooseDispatch('auto', e4k2, false)).toBe('dense');
+    expect(chooseDispatch('auto', { ...e4k2, experts: 8 }, false)).toBe('sparse');
+    expect(chooseDispatch('dense', e4k2, true)).toBe('dense');
+  });
+
+  it.skipIf(!addon.path)('the fused kernel is available on wasm unless turned off', async () => {
+    await useBackend('wasm');
+    expect(fusedSparseAvailable()).toBe(true);
+    setFusedExpertsEnabled(false);
+    expect(fusedSparseAvailable()).toBe(false);
+    setFusedExpertsEnabled(true);
+    process.env.LOADSCOPE_NATIVE = '0';
+    expect(fusedSparseAvailable()).toBe(false);
   });
 });

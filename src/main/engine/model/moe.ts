@@ -16,7 +16,7 @@ import { planDispatch } from './dispatch';
 import { matmul } from './linear';
 import type { ParamStore } from './params';
 import { driveSync, hostRoute, type RouteRequest, type Routed } from './routing';
-import { sparseExperts } from './sparse';
+import { fusedSparseAvailable, sparseExperts } from './sparse';
 import { swiglu } from './swiglu';
 
 export type DispatchMode = 'dense' | 'sparse';
@@ -48,13 +48,14 @@ export interface RoutingContext {
 }
 
 /**
- * Dense only when experts/k ≤ 2 and the [T, E·h] activations stay modest: it runs every expert on every
- * token (E/k times the expert FLOPs) in three large matmuls. Since the per-op overhead was cut (copy-free
- * clones, fast row gathers, docs/engine.md) sparse wins already at tiny (E/k = 4): ≈ 14,300 vs 11,300
- * tokens/s measured in one process on wasm + OpenBLAS.
+ * Sparse whenever the fused expert kernel runs (model/sparse.ts: wasm/cpu with the addon): one tape node
+ * per layer beats dense's E/k-fold expert FLOPs even at E/k = 2 (tiny with 4 experts, top-2: 9,900 vs
+ * 5,100 tokens/s, docs/native.md). Otherwise dense only when experts/k ≤ 2 and the [T, E·h] activations stay
+ * modest: it runs every expert on every token in three large matmuls, fewer ops than the unfused sparse path.
  */
-export function chooseDispatch(mode: 'auto' | DispatchMode, s: ModelShape): DispatchMode {
+export function chooseDispatch(mode: 'auto' | DispatchMode, s: ModelShape, fusedSparse = fusedSparseAvailable()): DispatchMode {
   if (mode !== 'auto') return mode;
+  if (fusedSparse) return 'sparse';
   const tokens = s.batch * s.ctx;
   return s.experts / s.topK <= 2 && tokens * s.experts * s.expertHidden <= 2 ** 24 ? 'dense' : 'sparse';
 }

@@ -6,7 +6,7 @@
 //   unfused  TF.js ops: gather rows per expert, slice each expert's weights, SwiGLU FFN, collect the slots and
 //            mix them with their gates; the reference, and the path of device backends (webgpu)
 import * as tf from '@tensorflow/tfjs-core';
-import { fusedSparseExperts, nativeExperts, type ExpertWeights } from '../native/experts';
+import { fusedSparseExperts, nativeExperts, type ExpertWeights, type NativeExperts } from '../native/experts';
 import { collectSlots, dispatchRows, type DispatchPlan } from './dispatch';
 import { matmul } from './linear';
 import { fusedKernelsEnabled } from './rmsnorm';
@@ -14,12 +14,22 @@ import { swiglu } from './swiglu';
 
 export type { ExpertWeights } from '../native/experts';
 
+/** The native expert kernels when they can run on the current backend (wasm or cpu, fused kernels on), else null. */
+function fusedKernels(): NativeExperts | null {
+  // the native kernel reads backend memory directly: only wasm and cpu keep it where it can
+  const host = tf.getBackend() === 'wasm' || tf.getBackend() === 'cpu';
+  return host && fusedKernelsEnabled() ? nativeExperts() : null;
+}
+
+/** Whether sparseExperts runs the fused kernel here (chooseDispatch prefers sparse then). */
+export function fusedSparseAvailable(): boolean {
+  return fusedKernels() !== null;
+}
+
 /** Σ over each token's routed slots of gate · expert(x): the fused kernel where it can run, else TF.js ops. */
 export function sparseExperts(xTD: tf.Tensor2D, gatesTE: tf.Tensor2D, w: ExpertWeights, plan: DispatchPlan, idxTK: Int32Array): tf.Tensor2D {
-  const kernels = fusedKernelsEnabled() ? nativeExperts() : null;
-  // the native kernel reads backend memory directly: only wasm and cpu keep it where it can
-  if (kernels && (tf.getBackend() === 'wasm' || tf.getBackend() === 'cpu')) return fusedSparseExperts(kernels, xTD, gatesTE, w, plan);
-  return sparseExpertsUnfused(xTD, gatesTE, w, plan, idxTK);
+  const kernels = fusedKernels();
+  return kernels ? fusedSparseExperts(kernels, xTD, gatesTE, w, plan) : sparseExpertsUnfused(xTD, gatesTE, w, plan, idxTK);
 }
 
 /** The TF.js-ops reference: per expert a slice of each weight and three matmuls, then gate-weighted slots. */
