@@ -106,6 +106,16 @@ describe.skipIf(!addon.path)(`fused sparse experts (${addon.reason ?? 'addon bui
       probe.dispose();
     });
 
+    it('with every slot dropped the output and every gradient are zeros', async () => {
+      await useBackend(backend);
+      const { vars, probe } = inputs();
+      const none = planDispatch(idxTK, new Uint8Array(T * K), T, K, E);
+      const { value, grads } = tf.variableGrads(() => tf.sum(tf.mul(sparseExperts(vars[0], vars[4], weights(vars[1], vars[2], vars[3]), none, idxTK), probe)) as tf.Scalar, [...vars]);
+      expect(value.dataSync()[0]).toBe(0);
+      for (const v of vars) expect(Array.from(grads[v.name]!.dataSync()).every((z) => z === 0), v.name).toBe(true);
+      tf.dispose([value, probe, ...Object.values(grads)]);
+    });
+
     it('leaks no tensor over forward and backward, and makes one tensor where the unfused path makes dozens', async () => {
       await useBackend(backend);
       const { vars, probe } = inputs();
