@@ -1,6 +1,6 @@
 // Real short training runs on the sparse dispatch path with the fused expert kernel on (wasm): it is the path
 // taken, seeds are deterministic, a checkpoint resumes exactly (also with LOADSCOPE_NATIVE=0), and the first
-// step's loss matches the unfused TF.js path.
+// steps' losses match the unfused TF.js path on wasm and cpu.
 import * as tf from '@tensorflow/tfjs-core';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { syntheticText } from '../../../src/main/engine/data/synthetic';
@@ -68,14 +68,18 @@ describe.skipIf(!nativeExperts())('training on the fused sparse experts', () => 
     expect(fusedExpertsStats().backward > n0).toBe(mode === 'on');
   });
 
-  it('the first steps have the same losses fused and unfused (float32 rounding apart)', async () => {
-    const fused = new Trainer(run({ seed: 3 }), data);
+  it.each(['wasm', 'cpu'] as const)('the first steps have the same losses fused and unfused on %s (float32 rounding apart)', async (backend) => {
+    await useBackend(backend);
+    const n0 = fusedExpertsStats().backward;
+    const fused = new Trainer(run({ seed: 3, backend }), data);
     const lf = await losses(fused, 3);
     fused.dispose();
+    expect(fusedExpertsStats().backward - n0).toBe(3 * MICRO.layers);
     process.env.LOADSCOPE_NATIVE = '0';
-    const unfused = new Trainer(run({ seed: 3 }), data);
+    const unfused = new Trainer(run({ seed: 3, backend }), data);
     const lu = await losses(unfused, 3);
     unfused.dispose();
+    await useBackend('wasm');
     // step 1 is the forward pass alone; steps 2 and 3 follow updates from the two paths' gradients
     lf.forEach((l, i) => expect(Math.abs(l - lu[i]!), `step ${i + 1}: ${l} vs ${lu[i]}`).toBeLessThan(1e-4));
   });
