@@ -1,4 +1,4 @@
-// The MoE layer: router (gate scores → strategy selection → gate values) and SwiGLU experts, two dispatch paths.
+// The MoE layer: router (gate scores → strategy selection → gate values) and SwiGLU experts, dense or sparse (model/sparse.ts).
 //
 // Shape legend: T tokens, E experts, K top-k slots, d model width, h expert hidden width.
 //   logitsTE/scoresTE  router logits and gate scores (softmax or sigmoid)
