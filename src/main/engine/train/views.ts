@@ -5,7 +5,8 @@ import { cpuStorage, isCpuBackend, isWasmBackend, wasmStorage, type TensorStorag
 
 const storages = new WeakMap<object, TensorStorage | null>();
 
-function storage(): TensorStorage | null {
+/** How native kernels reach the current backend's memory (wasm heap, cpu arrays), or null on other backends. */
+export function storage(): TensorStorage | null {
   const b = tf.backend() as object;
   if (!storages.has(b)) storages.set(b, isWasmBackend(b) ? wasmStorage(b) : isCpuBackend(b) ? cpuStorage(b) : null);
   return storages.get(b)!;
