@@ -9,7 +9,8 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { TensorInfo } from '@tensorflow/tfjs-core';
 import { loadNativeBlas } from './blas';
-import { cpuStorage, isCpuBackend, isWasmBackend, wasmStorage, type TensorStorage } from './storage';
+import { storage } from '../train/views';
+import type { TensorStorage } from './storage';
 
 /** The addon's attention functions (native/attention.c); every length is checked there (RangeError). */
 export interface NativeAttention {
@@ -28,21 +29,15 @@ export function nativeAttention(): NativeAttention | null {
   return a && typeof a.attentionForward === 'function' && typeof a.attentionBackward === 'function' ? (a as NativeAttention) : null;
 }
 
-const storages = new WeakMap<object, TensorStorage | null>();
-
-/** How the active backend's tensors are read and allocated in place, or null when it is not wasm/cpu. */
-function storage(): TensorStorage | null {
-  const b = tf.backend() as object;
-  if (!storages.has(b)) {
-    const name = tf.getBackend();
-    storages.set(b, name === 'wasm' && isWasmBackend(b) ? wasmStorage(b) : name === 'cpu' && isCpuBackend(b) ? cpuStorage(b) : null);
-  }
-  return storages.get(b)!;
+/** The active backend's zero-copy storage (train/views.ts), only on wasm and cpu (never tfjs-node's). */
+function hostStorage(): TensorStorage | null {
+  const name = tf.getBackend();
+  return name === 'wasm' || name === 'cpu' ? storage() : null;
 }
 
 /** Whether the native attention can run on the active backend (addon loaded, host tensor memory). */
 export function nativeAttentionReady(): boolean {
-  return nativeAttention() !== null && storage() !== null;
+  return nativeAttention() !== null && hostStorage() !== null;
 }
 
 /** A float32 view of t (in place), or a copy when its data is not where the storage looks. */
@@ -57,7 +52,7 @@ function values(st: TensorStorage, t: TensorInfo): Float32Array {
  */
 export function nativeCausalAttention(qkvT3d: tf.Tensor2D, B: number, S: number, H: number): tf.Tensor2D {
   const native = nativeAttention();
-  const st = storage();
+  const st = hostStorage();
   if (!native || !st) throw new Error('native attention: the addon or a wasm/cpu backend is not available');
   const [T, d3] = qkvT3d.shape;
   const d = d3 / 3;
