@@ -13,6 +13,7 @@ const SECTIONS: Record<string, () => Promise<{ default: BenchModule }>> = {
   external: () => import('./external-run'),
   native: () => import('./native'),
   experts: () => import('./experts'),
+  attention: () => import('./attention'),
   torch: () => import('./torch-pairs'),
   ui: () => import('./ui'),
 };

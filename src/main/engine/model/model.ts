@@ -5,6 +5,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { ModelShape } from '../../../shared/presets';
 import type { Rng } from '../rng';
+import { causalAttention } from './attention';
 import { crossEntropy } from './loss';
 import { embedRows } from './dispatch';
 import { matmul, matmulT } from './linear';
@@ -24,7 +25,7 @@ class RMSNorm {
   }
 }
 
-/** Causal multi-head self-attention with one fused QKV projection. */
+/** Causal multi-head self-attention with one fused QKV projection (attention.ts: native or TF.js ops). */
 class Attention {
   readonly wqkv: tf.Variable;
   readonly wo: tf.Variable;
@@ -38,13 +39,8 @@ class Attention {
     this.wo = params.normal(`${prefix}/wo`, [d, d], 0.02 / Math.sqrt(2 * s.layers));
   }
   forward(xTD: tf.Tensor2D, B: number, S: number, maskSS: tf.Tensor2D): tf.Tensor2D {
-    const { dModel: d, heads: H } = this.s;
-    const hd = d / H;
-    const qkv = tf.transpose(tf.reshape(matmul(xTD, this.wqkv), [B, S, 3 * H, hd]), [0, 2, 1, 3]);
-    const [q, k, v] = tf.split(qkv, 3, 1) as [tf.Tensor4D, tf.Tensor4D, tf.Tensor4D];
-    const att = tf.softmax(tf.add(tf.mul(matmulT(q, k), 1 / Math.sqrt(hd)), maskSS));
-    const yBSd = tf.reshape(tf.transpose(matmul(att, v), [0, 2, 1, 3]), [B * S, d]);
-    return matmul(yBSd as tf.Tensor2D, this.wo);
+    const yTD = causalAttention(matmul(xTD, this.wqkv), B, S, this.s.heads, maskSS);
+    return matmul(yTD, this.wo);
   }
 }
 
