@@ -1,8 +1,298 @@
-// Placeholder for the fused fused kernels (filled in by the CPU-speed work, issue #11).
+// Fused CPU kernels for training: tied-embedding cross-entropy, RMSNorm and AdamW with global-norm clipping.
+//
+// Shape legend: T tokens, V vocabulary (256 bytes), d model width. Matrices are row-major float32 views
+// of TF.js backend memory or plain Float32Arrays; every length is checked here against the shapes and a
+// mismatch throws a RangeError before anything is read or written (docs/native.md, "Fused loss, RMSNorm
+// and AdamW", has the maths and why each kernel exists).
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+
 #include "loadscope.h"
 
+#ifdef LOADSCOPE_ACCELERATE
+#define ACCELERATE_NEW_LAPACK
+#include <Accelerate/Accelerate.h>
+#else
+#include <cblas.h>
+#endif
+
+// AdamW must round like the JS loop it replaces: no fused multiply-add contraction in this file.
+#if defined(__clang__)
+#pragma clang fp contract(off)
+#elif defined(__GNUC__)
+#pragma GCC optimize("fp-contract=off")
+#endif
+
+#define ARGS(n, usage)                                                           \
+  size_t argc = (n);                                                             \
+  napi_value argv[(n)];                                                          \
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc != (n)) { \
+    napi_throw_type_error(env, NULL, usage);                                     \
+    return NULL;                                                                 \
+  }
+
+static napi_value range_error(napi_env env, const char *msg) {
+  napi_throw_range_error(env, NULL, msg);
+  return NULL;
+}
+
+static napi_value number(napi_env env, double x) {
+  napi_value out;
+  return napi_create_double(env, x, &out) == napi_ok ? out : NULL;
+}
+
+// Shapes bounded so products of two dimensions fit in int64 and each dimension fits BLAS's int.
+static int dims_ok(int64_t a, int64_t b, int64_t c) { return a <= INT32_MAX && b <= INT32_MAX && c <= INT32_MAX; }
+
+// lmLossForward(T, V, d, x [T·d], wte [V·d], targets [T] int32, probs [T·V]) → mean cross-entropy.
+// probs gets softmax(x·wteᵀ) for the backward pass. Loss per row: log Σ exp(z − max) + max − z[target].
+static napi_value lm_loss_forward(napi_env env, napi_callback_info info) {
+  ARGS(7, "fused.lmLossForward: expected (T, V, d, x, wte, targets, probs)");
+  int64_t T, V, d;
+  float *x, *w, *p;
+  int32_t *tg;
+  size_t nx, nw, nt, np;
+  if (!ls_get_i64(env, argv[0], &T, "fused.lmLossForward: T") || !ls_get_i64(env, argv[1], &V, "fused.lmLossForward: V") ||
+      !ls_get_i64(env, argv[2], &d, "fused.lmLossForward: d") || !ls_get_f32(env, argv[3], &x, &nx, "fused.lmLossForward: x") ||
+      !ls_get_f32(env, argv[4], &w, &nw, "fused.lmLossForward: wte") ||
+      !ls_get_i32(env, argv[5], &tg, &nt, "fused.lmLossForward: targets") ||
+      !ls_get_f32(env, argv[6], &p, &np, "fused.lmLossForward: probs"))
+    return NULL;
+  if (!dims_ok(T, V, d) || T == 0 || V == 0) return range_error(env, "fused.lmLossForward: T and V must be in 1..2^31-1, d at most 2^31-1");
+  if ((int64_t)nx != T * d || (int64_t)nw != V * d || (int64_t)nt != T || (int64_t)np != T * V)
+    return range_error(env, "fused.lmLossForward: x, wte, targets or probs does not have T·d, V·d, T or T·V elements");
+  for (int64_t t = 0; t < T; t++)
+    if (tg[t] < 0 || tg[t] >= V) return range_error(env, "fused.lmLossForward: a target is outside 0..V-1");
+  if (d == 0) {
+    for (int64_t i = 0; i < T * V; i++) p[i] = 0.0f;
+  } else {
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)T, (int)V, (int)d, 1.0f, x, (int)d, w, (int)d, 0.0f, p, (int)V);
+  }
+  double loss = 0.0;
+  for (int64_t t = 0; t < T; t++) {
+    float *z = p + t * V;
+    float max = z[0];
+    for (int64_t j = 1; j < V; j++) max = z[j] > max ? z[j] : max;
+    const float target = z[tg[t]];
+    double sum = 0.0;
+    for (int64_t j = 0; j < V; j++) {
+      const float e = expf(z[j] - max);
+      z[j] = e;
+      sum += e;
+    }
+    const float inv = (float)(1.0 / sum);
+    for (int64_t j = 0; j < V; j++) z[j] *= inv;
+    loss += log(sum) + (double)max - (double)target;
+  }
+  return number(env, loss / (double)T);
+}
+
+// lmLossBackward(T, V, d, scale, probs, targets, x, wte, dx [T·d], dwte [V·d]): with the loss gradient
+// dz = (p − onehot(target))·scale (scale = upstream gradient / T), written over probs,
+// dx = dz·wte and dwte = dzᵀ·x.
+static napi_value lm_loss_backward(napi_env env, napi_callback_info info) {
+  ARGS(10, "fused.lmLossBackward: expected (T, V, d, scale, probs, targets, x, wte, dx, dwte)");
+  int64_t T, V, d;
+  double scale;
+  float *p, *x, *w, *dx, *dw;
+  int32_t *tg;
+  size_t np, nt, nx, nw, ndx, ndw;
+  if (!ls_get_i64(env, argv[0], &T, "fused.lmLossBackward: T") || !ls_get_i64(env, argv[1], &V, "fused.lmLossBackward: V") ||
+      !ls_get_i64(env, argv[2], &d, "fused.lmLossBackward: d") || !ls_get_f64(env, argv[3], &scale, "fused.lmLossBackward: scale") ||
+      !ls_get_f32(env, argv[4], &p, &np, "fused.lmLossBackward: probs") ||
+      !ls_get_i32(env, argv[5], &tg, &nt, "fused.lmLossBackward: targets") ||
+      !ls_get_f32(env, argv[6], &x, &nx, "fused.lmLossBackward: x") || !ls_get_f32(env, argv[7], &w, &nw, "fused.lmLossBackward: wte") ||
+      !ls_get_f32(env, argv[8], &dx, &ndx, "fused.lmLossBackward: dx") ||
+      !ls_get_f32(env, argv[9], &dw, &ndw, "fused.lmLossBackward: dwte"))
+    return NULL;
+  if (!dims_ok(T, V, d)) return range_error(env, "fused.lmLossBackward: a dimension exceeds 2^31-1");
+  if ((int64_t)np != T * V || (int64_t)nt != T || (int64_t)nx != T * d || (int64_t)nw != V * d || (int64_t)ndx != T * d ||
+      (int64_t)ndw != V * d)
+    return range_error(env, "fused.lmLossBackward: probs, targets, x, wte, dx or dwte has the wrong number of elements");
+  for (int64_t t = 0; t < T; t++)
+    if (tg[t] < 0 || tg[t] >= V) return range_error(env, "fused.lmLossBackward: a target is outside 0..V-1");
+  const float s = (float)scale;
+  for (int64_t i = 0; i < T * V; i++) p[i] *= s;
+  for (int64_t t = 0; t < T; t++) p[t * V + tg[t]] -= s;
+  if (d == 0) return NULL;
+  if (T == 0) {
+    for (int64_t i = 0; i < V * d; i++) dw[i] = 0.0f;
+    return NULL;
+  }
+  cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)T, (int)d, (int)V, 1.0f, p, (int)V, w, (int)d, 0.0f, dx, (int)d);
+  cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)V, (int)d, (int)T, 1.0f, p, (int)V, x, (int)d, 0.0f, dw, (int)d);
+  return NULL;
+}
+
+// 1/√(mean(x²) + ε) of one row, summed in double.
+static double inv_rms(const float *x, int64_t d, double eps) {
+  double ss = 0.0;
+  for (int64_t j = 0; j < d; j++) ss += (double)x[j] * (double)x[j];
+  return 1.0 / sqrt(ss / (double)d + eps);
+}
+
+// rmsNormForward(T, d, eps, x [T·d], g [d], y [T·d]): y = x · r · g per row.
+static napi_value rms_norm_forward(napi_env env, napi_callback_info info) {
+  ARGS(6, "fused.rmsNormForward: expected (T, d, eps, x, g, y)");
+  int64_t T, d;
+  double eps;
+  float *x, *g, *y;
+  size_t nx, ng, ny;
+  if (!ls_get_i64(env, argv[0], &T, "fused.rmsNormForward: T") || !ls_get_i64(env, argv[1], &d, "fused.rmsNormForward: d") ||
+      !ls_get_f64(env, argv[2], &eps, "fused.rmsNormForward: eps") || !ls_get_f32(env, argv[3], &x, &nx, "fused.rmsNormForward: x") ||
+      !ls_get_f32(env, argv[4], &g, &ng, "fused.rmsNormForward: g") || !ls_get_f32(env, argv[5], &y, &ny, "fused.rmsNormForward: y"))
+    return NULL;
+  if (!dims_ok(T, d, 0) || d == 0) return range_error(env, "fused.rmsNormForward: d must be in 1..2^31-1");
+  if ((int64_t)nx != T * d || (int64_t)ng != d || (int64_t)ny != T * d)
+    return range_error(env, "fused.rmsNormForward: x, g or y does not have T·d, d or T·d elements");
+  for (int64_t t = 0; t < T; t++) {
+    const float *xt = x + t * d;
+    float *yt = y + t * d;
+    const double r = inv_rms(xt, d, eps);
+    for (int64_t j = 0; j < d; j++) yt[j] = (float)((double)xt[j] * r * (double)g[j]);
+  }
+  return NULL;
+}
+
+// rmsNormBackward(T, d, eps, x, g, dy, dx [T·d], dg [d]): r recomputed per row, then
+// dg = Σ_t dy·x·r (double) and dx = r·dy·g − x·r³·(Σ_j dy_j·g_j·x_j)/d.
+static napi_value rms_norm_backward(napi_env env, napi_callback_info info) {
+  ARGS(8, "fused.rmsNormBackward: expected (T, d, eps, x, g, dy, dx, dg)");
+  int64_t T, d;
+  double eps;
+  float *x, *g, *dy, *dx, *dg;
+  size_t nx, ng, ndy, ndx, ndg;
+  if (!ls_get_i64(env, argv[0], &T, "fused.rmsNormBackward: T") || !ls_get_i64(env, argv[1], &d, "fused.rmsNormBackward: d") ||
+      !ls_get_f64(env, argv[2], &eps, "fused.rmsNormBackward: eps") || !ls_get_f32(env, argv[3], &x, &nx, "fused.rmsNormBackward: x") ||
+      !ls_get_f32(env, argv[4], &g, &ng, "fused.rmsNormBackward: g") || !ls_get_f32(env, argv[5], &dy, &ndy, "fused.rmsNormBackward: dy") ||
+      !ls_get_f32(env, argv[6], &dx, &ndx, "fused.rmsNormBackward: dx") || !ls_get_f32(env, argv[7], &dg, &ndg, "fused.rmsNormBackward: dg"))
+    return NULL;
+  if (!dims_ok(T, d, 0) || d == 0) return range_error(env, "fused.rmsNormBackward: d must be in 1..2^31-1");
+  if ((int64_t)nx != T * d || (int64_t)ng != d || (int64_t)ndy != T * d || (int64_t)ndx != T * d || (int64_t)ndg != d)
+    return range_error(env, "fused.rmsNormBackward: x, g, dy, dx or dg does not have T·d, d, T·d, T·d or d elements");
+  double *acc = calloc((size_t)d, sizeof(double));
+  if (!acc) return range_error(env, "fused.rmsNormBackward: out of memory for d partial sums");
+  for (int64_t t = 0; t < T; t++) {
+    const float *xt = x + t * d, *dyt = dy + t * d;
+    float *dxt = dx + t * d;
+    const double r = inv_rms(xt, d, eps);
+    double dot = 0.0;
+    for (int64_t j = 0; j < d; j++) {
+      dot += (double)dyt[j] * (double)g[j] * (double)xt[j];
+      acc[j] += (double)dyt[j] * (double)xt[j] * r;
+    }
+    const double c = r * r * r * dot / (double)d;
+    for (int64_t j = 0; j < d; j++) dxt[j] = (float)(r * (double)dyt[j] * (double)g[j] - (double)xt[j] * c);
+  }
+  for (int64_t j = 0; j < d; j++) dg[j] = (float)acc[j];
+  free(acc);
+  return NULL;
+}
+
+// The i-th Float32Array of a JS array argument (what: e.g. "fused.adamW: weights").
+static int array_f32(napi_env env, napi_value arr, uint32_t i, float **data, size_t *len, const char *what) {
+  napi_value el;
+  char msg[96];
+  snprintf(msg, sizeof msg, "%s[%u]", what, i);
+  if (napi_get_element(env, arr, i, &el) != napi_ok) {
+    napi_throw_type_error(env, NULL, msg);
+    return 0;
+  }
+  return ls_get_f32(env, el, data, len, msg);
+}
+
+static int array_length(napi_env env, napi_value arr, uint32_t *n, const char *what) {
+  bool is;
+  if (napi_is_array(env, arr, &is) != napi_ok || !is || napi_get_array_length(env, arr, n) != napi_ok) {
+    napi_throw_type_error(env, NULL, what);
+    return 0;
+  }
+  return 1;
+}
+
+// adamW(weights[], grads[], m[], v[], keep number[], step, rc2, beta1, beta2, eps, clip)
+// → the global gradient norm. Per parameter i and element j, in double, moments and weights stored float32:
+//   g = grad·s (s = clip/(norm + 1e-6) when clip > 0 and norm > clip, else 1)
+//   m = β1·m + (1−β1)·g;  v = β2·v + (1−β2)·g·g;  w = w·keep_i − step·m/(√v·rc2 + ε)
+// with step = lr/(1−β1^t), rc2 = 1/√(1−β2^t), keep_i = 1 − lr·wd (decayed) or 1, computed by the caller.
+static napi_value adam_w(napi_env env, napi_callback_info info) {
+  ARGS(11, "fused.adamW: expected (weights, grads, m, v, keep, step, rc2, beta1, beta2, eps, clip)");
+  uint32_t n, n2, n3, n4, n5;
+  if (!array_length(env, argv[0], &n, "fused.adamW: weights must be an array of Float32Arrays") ||
+      !array_length(env, argv[1], &n2, "fused.adamW: grads must be an array of Float32Arrays") ||
+      !array_length(env, argv[2], &n3, "fused.adamW: m must be an array of Float32Arrays") ||
+      !array_length(env, argv[3], &n4, "fused.adamW: v must be an array of Float32Arrays") ||
+      !array_length(env, argv[4], &n5, "fused.adamW: keep must be an array of numbers"))
+    return NULL;
+  if (n2 != n || n3 != n || n4 != n || n5 != n) return range_error(env, "fused.adamW: weights, grads, m, v and keep differ in length");
+  double step, rc2, b1, b2, eps, clip;
+  if (!ls_get_f64(env, argv[5], &step, "fused.adamW: step") || !ls_get_f64(env, argv[6], &rc2, "fused.adamW: rc2") ||
+      !ls_get_f64(env, argv[7], &b1, "fused.adamW: beta1") || !ls_get_f64(env, argv[8], &b2, "fused.adamW: beta2") ||
+      !ls_get_f64(env, argv[9], &eps, "fused.adamW: eps") || !ls_get_f64(env, argv[10], &clip, "fused.adamW: clip"))
+    return NULL;
+  float **ptr = calloc((size_t)n * 4 + 1, sizeof(float *));
+  size_t *len = calloc((size_t)n + 1, sizeof(size_t));
+  double *keep = calloc((size_t)n + 1, sizeof(double));
+  napi_value result = NULL;
+  if (!ptr || !len || !keep) {
+    range_error(env, "fused.adamW: out of memory for the parameter table");
+    goto done;
+  }
+  // Every view is read and checked before anything is written: a bad argument changes nothing.
+  for (uint32_t i = 0; i < n; i++) {
+    size_t lw, lg, lm, lv;
+    napi_value k;
+    if (!array_f32(env, argv[0], i, &ptr[4 * i], &lw, "fused.adamW: weights") ||
+        !array_f32(env, argv[1], i, &ptr[4 * i + 1], &lg, "fused.adamW: grads") ||
+        !array_f32(env, argv[2], i, &ptr[4 * i + 2], &lm, "fused.adamW: m") ||
+        !array_f32(env, argv[3], i, &ptr[4 * i + 3], &lv, "fused.adamW: v"))
+      goto done;
+    if (lg != lw || lm != lw || lv != lw) {
+      char msg[96];
+      snprintf(msg, sizeof msg, "fused.adamW: parameter %u's weight, grad, m and v differ in length", i);
+      range_error(env, msg);
+      goto done;
+    }
+    if (napi_get_element(env, argv[4], i, &k) != napi_ok || !ls_get_f64(env, k, &keep[i], "fused.adamW: keep[i]")) goto done;
+    len[i] = lw;
+  }
+  double ss = 0.0;
+  for (uint32_t i = 0; i < n; i++) {
+    const float *g = ptr[4 * i + 1];
+    for (size_t j = 0; j < len[i]; j++) ss += (double)g[j] * (double)g[j];
+  }
+  const double norm = sqrt(ss);
+  const double s = clip > 0 && norm > clip ? clip / (norm + 1e-6) : 1.0;
+  const double k1 = 1 - b1, k2 = 1 - b2;
+  for (uint32_t i = 0; i < n; i++) {
+    float *w = ptr[4 * i], *m = ptr[4 * i + 2], *v = ptr[4 * i + 3];
+    const float *g = ptr[4 * i + 1];
+    const double kp = keep[i];
+    for (size_t j = 0; j < len[i]; j++) {
+      const double gj = (double)g[j] * s;
+      const double mj = b1 * (double)m[j] + k1 * gj;
+      const double vj = b2 * (double)v[j] + k2 * gj * gj;
+      m[j] = (float)mj;
+      v[j] = (float)vj;
+      w[j] = (float)((double)w[j] * kp - (step * mj) / (sqrt(vj) * rc2 + eps));
+    }
+  }
+  result = number(env, norm);
+done:
+  free(ptr);
+  free(len);
+  free(keep);
+  return result;
+}
+
 napi_status ls_register_fused(napi_env env, napi_value exports) {
-  (void)env;
-  (void)exports;
-  return napi_ok;
+  napi_property_descriptor props[] = {
+      {"lmLossForward", NULL, lm_loss_forward, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"lmLossBackward", NULL, lm_loss_backward, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"rmsNormForward", NULL, rms_norm_forward, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"rmsNormBackward", NULL, rms_norm_backward, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"adamW", NULL, adam_w, NULL, NULL, NULL, napi_enumerable, NULL},
+  };
+  return napi_define_properties(env, exports, sizeof props / sizeof props[0], props);
 }

@@ -1,14 +1,15 @@
-// How one training step runs on the active backend: host (fused JS loss + AdamW on views) or device (all tf ops).
+// How one training step runs on the active backend: host (fused loss + AdamW on views) or device (all tf ops).
 //
 // Host backends (cpu, wasm, tfjs-node CPU) read the router scores and the gradients synchronously through
-// views of backend memory: the fused kernels of loss.ts and optimizer.ts are the fast path there.
+// views of backend memory: the fused kernels of loss.ts and optimizer.ts (native/fused.c with the addon)
+// are the fast path there.
 // Device backends (webgpu, tfjs-node-gpu) keep forward, backward, loss, clipping and AdamW on the device;
 // per step only the per-layer selections (routing needs the scores on the host: read with data() in an
 // untaped pass, then replayed in the taped one, routing.ts) and three scalars leave it.
 import * as tf from '@tensorflow/tfjs-core';
 import type { RunConfig } from '../../../shared/run-config';
 import type { Batch } from '../data/batcher';
-import { crossEntropy, crossEntropyOps } from '../model/loss';
+import { crossEntropyOps } from '../model/loss';
 import type { MoEModel } from '../model/model';
 import type { RoutingContext } from '../model/moe';
 import { deviceRoute, driveAsync, driveSync, replayRoute, type Routed } from '../model/routing';
@@ -64,8 +65,7 @@ class HostExecutor implements StepExecutor {
     const t0 = performance.now();
     let auxLoss = 0;
     const { value, grads } = tf.variableGrads(() => {
-      const logits = this.model.forward(batch.inputs, B, S, ctx);
-      const lm = crossEntropy(logits, batch.targets);
+      const lm = this.model.loss(batch.inputs, batch.targets, B, S, ctx);
       if (ctx.auxLosses.length === 0) return lm;
       const aux = sumPairwise(ctx.auxLosses);
       auxLoss = aux.dataSync()[0]!;
@@ -73,18 +73,14 @@ class HostExecutor implements StepExecutor {
     }, this.model.variables());
     const loss = value.dataSync()[0]!;
     const t1 = performance.now();
-    const gradList = Object.values(grads);
-    const gradNorm = AdamW.globalNorm(gradList);
-    const clip = this.config.gradClip;
-    const scale = clip > 0 && gradNorm > clip ? clip / (gradNorm + 1e-6) : 1;
-    this.optimizer.apply(grads, lr, scale);
-    tf.dispose([value, ...gradList]);
+    const gradNorm = this.optimizer.update(grads, lr, this.config.gradClip);
+    tf.dispose([value, ...Object.values(grads)]);
     return Promise.resolve({ loss, auxLoss, gradNorm, forwardBackwardMs: t1 - t0, optimizerMs: performance.now() - t1 });
   }
 
   evalLoss(batch: Batch, ctx: RoutingContext): Promise<number> {
     const { batch: B, ctx: S } = this.config.model;
-    return Promise.resolve(tf.tidy(() => crossEntropy(this.model.forward(batch.inputs, B, S, ctx), batch.targets).dataSync()[0]!));
+    return Promise.resolve(tf.tidy(() => this.model.loss(batch.inputs, batch.targets, B, S, ctx).dataSync()[0]!));
   }
 
   dispose(): void {
