@@ -3,8 +3,12 @@
 //
 // Rounds alternate off/on (a fresh Trainer each, same seed and batches) so slow drift of a shared, noisy
 // machine hits both sides alike; the table gives each side's median over the rounds and the ratio.
+import * as tf from '@tensorflow/tfjs-core';
 import { selectBackend } from '../src/main/engine/backend';
+import { lmLoss } from '../src/main/engine/model/loss';
+import { rmsNorm } from '../src/main/engine/model/rmsnorm';
 import { nativeFusedKernels } from '../src/main/engine/native/fused';
+import { AdamW } from '../src/main/engine/train/optimizer';
 import { benchConfig, measureTraining, median, type TrainMeasurement } from './train-measure';
 import type { BenchModule, BenchSection } from './types';
 
@@ -43,6 +47,47 @@ const bench: BenchModule = async (ctx) => {
     ],
     data: runs,
   };
-  return [section];
+  return [section, opSection(ctx.quick ? 3 : 7)];
 };
+
+/** Each op alone at the tiny preset's shapes (T 512, d 64, V 256; AdamW over 450k values in 20 arrays). */
+function opSection(reps: number): BenchSection {
+  const T = 512;
+  const d = 64;
+  const V = 256;
+  const h = tf.variable(tf.randomNormal([T, d]));
+  const wte = tf.variable(tf.randomNormal([V, d], 0, 0.02));
+  const g = tf.variable(tf.ones([d]));
+  const targets = Int32Array.from({ length: T }, (_, i) => (i * 37) % V);
+  const params = Array.from({ length: 20 }, (_, i) => [`p${i}`, tf.variable(tf.randomNormal(i % 2 ? [22_500] : [150, 150]), true, `bench/p${i}`)] as [string, tf.Variable]);
+  const grads = Object.fromEntries(params.map(([, v]) => [v.name, tf.randomNormal(v.shape)]));
+  const opt = new AdamW(params, { weightDecay: 0.1 });
+  const ops: Array<[string, () => void]> = [
+    ['lmLoss forward + backward', () => tf.dispose(Object.values(tf.variableGrads(() => lmLoss(h, wte, targets), [h, wte]).grads))],
+    ['rmsNorm forward + backward', () => tf.dispose(Object.values(tf.variableGrads(() => tf.sum(rmsNorm(h, g)) as tf.Scalar, [h, g]).grads))],
+    ['AdamW update (norm, clip, step)', () => opt.update(grads, 1e-3, 1)],
+  ];
+  const time = (f: () => void) => {
+    const samples: number[] = [];
+    for (let r = 0; r < reps; r++) {
+      let calls = 0;
+      const start = performance.now();
+      do {
+        f();
+        calls++;
+      } while (performance.now() - start < 50);
+      samples.push((performance.now() - start) / calls);
+    }
+    return median(samples);
+  };
+  const rows = ops.map(([label, f]) => {
+    process.env.LOADSCOPE_NATIVE_FUSED = '0';
+    const js = time(f);
+    delete process.env.LOADSCOPE_NATIVE_FUSED;
+    const native = time(f);
+    return [label, js, native, js / native];
+  });
+  tf.dispose([h, wte, g, ...params.map(([, v]) => v), ...Object.values(grads)]);
+  return { title: 'Fused ops alone (ms per call, tiny shapes)', columns: ['op', 'JS paths ms', 'native ms', 'speedup'], rows, notes: [`median of ${reps} × 50 ms batches, JS then native`] };
+}
 export default bench;

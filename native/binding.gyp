@@ -5,7 +5,7 @@
       "target_name": "blas",
       "sources": ["blas.c", "experts.c", "attention.c", "fused.c"],
       "defines": ["NAPI_VERSION=8"],
-      "cflags": ["-O3"],
+      "cflags": ["-O3", "-fno-math-errno"],
       "conditions": [
         ["OS=='linux'", {
           "include_dirs": ["/usr/include/x86_64-linux-gnu", "/usr/include/aarch64-linux-gnu", "/usr/include/openblas"],

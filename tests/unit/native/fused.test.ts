@@ -129,9 +129,30 @@ describe.skipIf(!addon.path).each(['cpu', 'wasm'] as const)('native fused kernel
   });
 });
 
-describe.skipIf(!addon.path)('native fused addon arguments', () => {
+describe.skipIf(!addon.path)('native fused addon, called directly', () => {
   const fused = () => loadNativeBlas(addon.path!).blas as unknown as NativeFusedAddon;
   const f32 = (n: number) => new Float32Array(n);
+
+  it('softmax (its own vectorised exp) and the loss match float64 maths over logits spanning −90 … 30', () => {
+    // d = 1, x = 1: the logits are wte's column itself
+    const V = 97;
+    const w = Float32Array.from({ length: V }, (_, j) => -90 + (120 * j) / (V - 1) + 0.37 * Math.sin(j));
+    const target = 40;
+    const probs = f32(V);
+    const loss = fused().lmLossForward(1, V, 1, Float32Array.of(1), w, Int32Array.of(target), probs);
+    const max = Math.max(...w);
+    // z − max rounded to float32 as the kernel (and any float32 softmax) computes it: at |z − max| ≈ 100 that
+    // rounding alone moves e^(z − max) by ~4e-6 relative
+    const shifted = Array.from(w, (z) => Math.fround(z - max));
+    const sum = shifted.reduce((a, x) => a + Math.exp(x), 0);
+    expect(loss).toBeCloseTo(Math.log(sum) + max - w[target]!, 5);
+    for (let j = 0; j < V; j++) {
+      const p = Math.exp(shifted[j]!) / sum;
+      // relative 1e-6 while p is well inside float32's normal range (near 1e-38 the division goes subnormal)
+      if (p > 1e-30) expect(Math.abs(probs[j]! - p)).toBeLessThanOrEqual(1e-6 * p);
+      else expect(probs[j]!).toBeLessThan(1e-30);
+    }
+  });
 
   it('throws a RangeError for a view shorter or longer than its shape, before touching memory', () => {
     const a = fused();
