@@ -55,9 +55,9 @@ function opSection(reps: number): BenchSection {
   const T = 512;
   const d = 64;
   const V = 256;
-  const h = tf.variable(tf.randomNormal([T, d]));
-  const wte = tf.variable(tf.randomNormal([V, d], 0, 0.02));
-  const g = tf.variable(tf.ones([d]));
+  const h = tf.variable(tf.randomNormal([T, d])) as tf.Variable<tf.Rank.R2>;
+  const wte = tf.variable(tf.randomNormal([V, d], 0, 0.02)) as tf.Variable<tf.Rank.R2>;
+  const g = tf.variable(tf.ones([d])) as tf.Variable<tf.Rank.R1>;
   const targets = Int32Array.from({ length: T }, (_, i) => (i * 37) % V);
   const params = Array.from({ length: 20 }, (_, i) => [`p${i}`, tf.variable(tf.randomNormal(i % 2 ? [22_500] : [150, 150]), true, `bench/p${i}`)] as [string, tf.Variable]);
   const grads = Object.fromEntries(params.map(([, v]) => [v.name, tf.randomNormal(v.shape)]));

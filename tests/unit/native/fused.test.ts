@@ -22,7 +22,7 @@ afterEach(() => {
   tf.disposeVariables();
 });
 
-const variable = (shape: number[], mean: number, std: number, seed: number) => tf.variable(tf.randomNormal(shape, mean, std, 'float32', seed)) as tf.Variable<tf.Rank.R2>;
+const variable = (shape: [number, number], mean: number, std: number, seed: number) => tf.variable(tf.randomNormal(shape, mean, std, 'float32', seed)) as tf.Variable<tf.Rank.R2>;
 /** the JS path the native op replaces: matmulT's logits, then loss.ts's fused cross-entropy */
 const jsLoss = (h: tf.Tensor2D, w: tf.Tensor2D) => crossEntropy(matmulT(h, w), targets);
 
