@@ -17,6 +17,7 @@ import { isDeviceBackend } from '../device';
 import { DeviceAdamW } from './device-optimizer';
 import { AdamW, type Moments } from './optimizer';
 import { sumPairwise } from './sum';
+import { readView } from './views';
 
 export interface StepNumbers {
   loss: number;
@@ -68,10 +69,10 @@ class HostExecutor implements StepExecutor {
       const lm = this.model.loss(batch.inputs, batch.targets, B, S, ctx);
       if (ctx.auxLosses.length === 0) return lm;
       const aux = sumPairwise(ctx.auxLosses);
-      auxLoss = aux.dataSync()[0]!;
+      auxLoss = readView(aux)[0]!; // a view of the scalar: no synchronous read, no buffer allocated
       return tf.add(lm, aux) as tf.Scalar;
     }, this.model.variables());
-    const loss = value.dataSync()[0]!;
+    const loss = readView(value)[0]!;
     const t1 = performance.now();
     const gradNorm = this.optimizer.update(grads, lr, this.config.gradClip);
     tf.dispose([value, ...Object.values(grads)]);
@@ -80,7 +81,7 @@ class HostExecutor implements StepExecutor {
 
   evalLoss(batch: Batch, ctx: RoutingContext): Promise<number> {
     const { batch: B, ctx: S } = this.config.model;
-    return Promise.resolve(tf.tidy(() => this.model.loss(batch.inputs, batch.targets, B, S, ctx).dataSync()[0]!));
+    return Promise.resolve(tf.tidy(() => readView(this.model.loss(batch.inputs, batch.targets, B, S, ctx))[0]!));
   }
 
   dispose(): void {
