@@ -12,6 +12,8 @@ import { expectFiniteDifferences, expectSameAsUnfused, useBackend } from '../eng
 import { ensureAddon } from './addon';
 
 const addon = ensureAddon();
+// LOADSCOPE_NATIVE=0 (the whole suite on the JS paths) leaves the native matmul, and so these kernels, off
+const skip = !addon.path || process.env.LOADSCOPE_NATIVE === '0';
 const T = 6;
 const V = 7;
 const d = 5;
@@ -26,7 +28,7 @@ const variable = (shape: [number, number], mean: number, std: number, seed: numb
 /** the JS path the native op replaces: matmulT's logits, then loss.ts's fused cross-entropy */
 const jsLoss = (h: tf.Tensor2D, w: tf.Tensor2D) => crossEntropy(matmulT(h, w), targets);
 
-describe.skipIf(!addon.path).each(['cpu', 'wasm'] as const)('native fused kernels on %s', (backend) => {
+describe.skipIf(skip).each(['cpu', 'wasm'] as const)('native fused kernels on %s', (backend) => {
   it('are chosen for the host backend, and LOADSCOPE_NATIVE_FUSED=0 or LOADSCOPE_NATIVE=0 turns them off', async () => {
     await useBackend(backend);
     expect(nativeFusedKernels()).not.toBeNull();
