@@ -89,13 +89,15 @@ export function fusedKernels(addon: NativeFusedAddon, storage: TensorStorage): F
     if (targets.length !== T) throw new Error(`lmLoss: ${targets.length} targets for ${T} rows`);
     const f = tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFunc>) => {
       const [h, w] = args as [tf.Tensor2D, tf.Tensor2D];
-      (args[2] as tf.GradSaveFunc)([h, w]);
-      const probs = new Float32Array(T * V); // softmax rows, kept for the backward pass (plain memory)
-      const value = tf.scalar(addon.lmLossForward(T, V, d, view(h, 'lmLoss x'), view(w, 'lmLoss wte'), targets, probs));
+      // softmax rows for the backward pass, in backend memory and saved like any tensor the gradient needs
+      // (a fresh 512 KB JS array per step would add to V8's external-memory GC pressure)
+      const [probs] = allocate([[T, V]]);
+      (args[2] as tf.GradSaveFunc)([h, w, probs!]);
+      const value = tf.scalar(addon.lmLossForward(T, V, d, view(h, 'lmLoss x'), view(w, 'lmLoss wte'), targets, view(probs!, 'lmLoss probs')));
       const gradFunc = (dy: tf.Tensor, saved: tf.Tensor[]) => {
         const [dx, dwte] = allocate([[T, d], [V, d]]) as [tf.Tensor2D, tf.Tensor2D];
         const scale = view(dy, 'lmLoss dy')[0]! / T;
-        addon.lmLossBackward(T, V, d, scale, probs, targets, view(saved[0]!, 'lmLoss x'), view(saved[1]!, 'lmLoss wte'), view(dx, 'lmLoss dx'), view(dwte, 'lmLoss dwte'));
+        addon.lmLossBackward(T, V, d, scale, view(saved[2]!, 'lmLoss probs'), targets, view(saved[0]!, 'lmLoss x'), view(saved[1]!, 'lmLoss wte'), view(dx, 'lmLoss dx'), view(dwte, 'lmLoss dwte'));
         return [dx, dwte];
       };
       return { value, gradFunc };
