@@ -9,7 +9,9 @@ import { lmLoss } from '../src/main/engine/model/loss';
 import { rmsNorm } from '../src/main/engine/model/rmsnorm';
 import { nativeFusedKernels } from '../src/main/engine/native/fused';
 import { AdamW } from '../src/main/engine/train/optimizer';
-import { benchConfig, measureTraining, median, type TrainMeasurement } from './train-measure';
+import type { RunConfig } from '../src/shared/run-config';
+import { Trainer } from '../src/main/engine/train/trainer';
+import { benchConfig, benchData, median } from './train-measure';
 import type { BenchModule, BenchSection } from './types';
 
 const bench: BenchModule = async (ctx) => {
@@ -20,35 +22,67 @@ const bench: BenchModule = async (ctx) => {
   const rounds = ctx.quick ? 2 : 5;
   const steps = ctx.quick ? 4 : 10;
   const config = benchConfig({ preset: 'tiny', backend: 'wasm', strategy: 'loss-free', seed: 1 });
-  const runs: Record<'js' | 'native', TrainMeasurement[]> = { js: [], native: [] };
+  const runs: Record<'js' | 'native', Round[]> = { js: [], native: [] };
   const previous = process.env.LOADSCOPE_NATIVE_FUSED;
   try {
     for (let r = 0; r < rounds; r++) {
       for (const side of ['js', 'native'] as const) {
         if (side === 'js') process.env.LOADSCOPE_NATIVE_FUSED = '0';
         else delete process.env.LOADSCOPE_NATIVE_FUSED;
-        runs[side].push(await measureTraining(config, 3, steps));
-        ctx.log(`round ${r + 1}/${rounds} ${side}: ${runs[side].at(-1)!.tokensPerSec.toFixed(0)} tokens/s`);
+        runs[side].push(await round(config, 3, steps));
+        ctx.log(`round ${r + 1}/${rounds} ${side}: ${runs[side].at(-1)!.tokensPerSec.toFixed(0)} tokens/s, ${runs[side].at(-1)!.cpuMs.toFixed(1)} CPU ms/step`);
       }
     }
   } finally {
     if (previous === undefined) delete process.env.LOADSCOPE_NATIVE_FUSED;
     else process.env.LOADSCOPE_NATIVE_FUSED = previous;
   }
-  const med = (side: 'js' | 'native', k: keyof TrainMeasurement) => median(runs[side].map((m) => m[k]));
-  const keys: Array<[string, keyof TrainMeasurement]> = [['tokens/s', 'tokensPerSec'], ['step ms', 'stepMs'], ['forward+backward ms', 'fbMs'], ['optimizer ms', 'optMs']];
+  const med = (side: 'js' | 'native', k: keyof Round) => median(runs[side].map((m) => m[k]));
+  const keys: Array<[string, keyof Round]> = [['tokens/s (wall)', 'tokensPerSec'], ['process CPU ms / step', 'cpuMs'], ['step ms (wall)', 'stepMs'], ['forward+backward ms', 'fbMs'], ['optimizer ms', 'optMs']];
   const section: BenchSection = {
     title: 'Fused loss, RMSNorm and AdamW: JS paths vs native (tiny, wasm + native matmul)',
     columns: ['measure', 'JS paths', 'native fused', 'native / JS'],
     rows: keys.map(([label, k]) => [label, med('js', k), med('native', k), med('native', k) / med('js', k)]),
     notes: [
-      `${info.device}; ${rounds} alternating rounds × (3 warm-up + ${steps} timed steps), medians of per-round medians`,
+      `${info.device}; ${rounds} alternating rounds × (3 warm-up + ${steps} timed steps), medians over rounds`,
+      'process CPU = user + system time of the whole process (GC threads included): less sensitive than wall time to other load on a shared machine',
       'JS paths = LOADSCOPE_NATIVE_FUSED=0: matmulT logits + loss.ts cross-entropy, rmsnorm.ts loops, optimizer.ts jsAdamW',
     ],
     data: runs,
   };
   return [section, opSection(ctx.quick ? 3 : 7)];
 };
+
+interface Round {
+  tokensPerSec: number;
+  cpuMs: number;
+  stepMs: number;
+  fbMs: number;
+  optMs: number;
+}
+
+/** A fresh Trainer: `warmup` steps, then `steps` timed by wall clock and by the process's CPU time. */
+async function round(config: RunConfig, warmup: number, steps: number): Promise<Round> {
+  const tr = new Trainer(config, benchData);
+  try {
+    for (let i = 0; i < warmup; i++) await tr.trainStep();
+    const fb: number[] = [];
+    const opt: number[] = [];
+    const cpu0 = process.cpuUsage();
+    const t0 = performance.now();
+    for (let i = 0; i < steps; i++) {
+      const { timing } = (await tr.trainStep()).report;
+      fb.push(timing.forwardBackwardMs);
+      opt.push(timing.optimizerMs);
+    }
+    const wall = performance.now() - t0;
+    const cpu = process.cpuUsage(cpu0);
+    const tokens = config.model.batch * config.model.ctx * steps;
+    return { tokensPerSec: tokens / (wall / 1e3), cpuMs: (cpu.user + cpu.system) / 1e3 / steps, stepMs: wall / steps, fbMs: median(fb), optMs: median(opt) };
+  } finally {
+    tr.dispose();
+  }
+}
 
 /** Each op alone at the tiny preset's shapes (T 512, d 64, V 256; AdamW over 450k values in 20 arrays). */
 function opSection(reps: number): BenchSection {
@@ -72,11 +106,13 @@ function opSection(reps: number): BenchSection {
     for (let r = 0; r < reps; r++) {
       let calls = 0;
       const start = performance.now();
+      const cpu0 = process.cpuUsage();
       do {
         f();
         calls++;
       } while (performance.now() - start < 50);
-      samples.push((performance.now() - start) / calls);
+      const cpu = process.cpuUsage(cpu0);
+      samples.push((cpu.user + cpu.system) / 1e3 / calls);
     }
     return median(samples);
   };
@@ -88,6 +124,6 @@ function opSection(reps: number): BenchSection {
     return [label, js, native, js / native];
   });
   tf.dispose([h, wte, g, ...params.map(([, v]) => v), ...Object.values(grads)]);
-  return { title: 'Fused ops alone (ms per call, tiny shapes)', columns: ['op', 'JS paths ms', 'native ms', 'speedup'], rows, notes: [`median of ${reps} × 50 ms batches, JS then native`] };
+  return { title: 'Fused ops alone (process CPU ms per call, tiny shapes)', columns: ['op', 'JS paths ms', 'native ms', 'speedup'], rows, notes: [`median of ${reps} × 50 ms (wall) batches, JS then native`] };
 }
 export default bench;
