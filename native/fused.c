@@ -51,8 +51,8 @@ static int dims_ok(int64_t a, int64_t b, int64_t c) { return a <= INT32_MAX && b
 // that calls it (libm's expf is a call per element): x = n·ln2 + r with |r| ≤ ln2/2, e^r by its Taylor
 // series to r⁷ (remainder < 0.35⁸/8! ≈ 6e-9, below float32's 6e-8), times 2ⁿ built in the exponent bits.
 static inline float exp_nonpositive(float x) {
-  const float shifter = 12582912.0f;  // 1.5·2²³: adding it rounds to an integer in the low mantissa bits
-  x = x < -87.0f ? -87.0f : x;         // e^-87 ≈ 1.6e-38: still a normal float, and far below any sum
+  const float shifter = 12582912.0f;  // 1.5·2²³ (bits 0x4B400000): t's low mantissa bits then hold n
+  x = x < -87.0f ? -87.0f : x;         // e^-87 ≈ 1.6e-38: still a normal float (a NaN passes through)
   const float t = x * 1.44269504f + shifter;
   const float n = t - shifter;
   const float r = (x - n * 0.693145752f) - n * 1.42860677e-6f;  // ln2 split in two: r stays exact
@@ -64,8 +64,9 @@ static inline float exp_nonpositive(float x) {
   e = e * r + 0.5f;
   e = e * r + 1.0f;
   e = e * r + 1.0f;
-  union { float f; int32_t i; } scale;
-  scale.i = ((int32_t)n + 127) << 23;
+  // 2ⁿ from t's bits in unsigned arithmetic: defined for every input, NaN included (e is NaN then)
+  union { float f; uint32_t u; } bits = {t}, scale;
+  scale.u = (bits.u - 0x4B400000u + 127u) << 23;
   return e * scale.f;
 }
 

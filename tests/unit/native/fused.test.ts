@@ -91,6 +91,10 @@ describe.skipIf(skip).each(['cpu', 'wasm'] as const)('native fused kernels on %s
     const ga = a.grads[w.name]!.dataSync();
     const gb = b.grads[w.name]!.dataSync();
     for (let i = 0; i < ga.length; i++) expect(Math.abs(ga[i]! - gb[i]!)).toBeLessThan(1e-6);
+    // and the lookup's share is really in it: the head's gradient alone (h held constant) differs
+    const h = tf.gather(w, ids) as tf.Tensor2D;
+    const head = tf.variableGrads(() => nativeFusedKernels()!.lmLoss(h, w, targets), [w]).grads[w.name]!.dataSync();
+    expect(Math.max(...ga.map((x, i) => Math.abs(x - head[i]!)))).toBeGreaterThan(1e-3);
   });
 
   it('cross-entropy stays finite for logits ±1e3 (log-sum-exp shifts by the row maximum)', async () => {
@@ -153,6 +157,14 @@ describe.skipIf(!addon.path)('native fused addon, called directly', () => {
       // relative 1e-6 while p is well inside float32's normal range (near 1e-38 the division goes subnormal)
       if (p > 1e-30) expect(Math.abs(probs[j]! - p)).toBeLessThanOrEqual(1e-6 * p);
       else expect(probs[j]!).toBeLessThan(1e-30);
+    }
+  });
+
+  it('a NaN logit (a diverged run) gives a NaN loss, not a finite one', () => {
+    for (const at of [0, 1, 2]) {
+      const logits = Float32Array.of(0.5, 0, 1);
+      logits[at] = NaN;
+      expect(fused().lmLossForward(1, 3, 1, Float32Array.of(1), logits, Int32Array.of(0), f32(3)), `NaN at ${at}`).toBeNaN();
     }
   });
 
