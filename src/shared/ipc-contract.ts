@@ -82,6 +82,8 @@ export interface RunListItem {
   trainMs?: number | null;
   /** 1-based place in the training queue while the run waits for a slot */
   queuePosition?: number;
+  /** while queued: 'shared-worker' for a tfjs-node run, which also waits for the one shared engine worker */
+  queuedFor?: 'slot' | 'shared-worker';
   /** the run opened read-only because something was damaged */
   warnings: string[];
   /** written by another trainer (docs/trainers.md): read-only, no pause / stop / checkpoint */
@@ -217,8 +219,11 @@ export interface EventPayloads {
     eval?: EvalReport;
     topTokens?: TopTokensReport;
   };
-  /** queuePosition: 1-based place in the training queue, sent to every queued run whenever the queue changes */
-  'run:status': { runId: string; status: RunStatus; message?: string; backend?: BackendInfo; queuePosition?: number };
+  /**
+   * queuePosition: 1-based place in the training queue, sent to every queued run whenever the queue changes;
+   * queuedFor 'shared-worker': a tfjs-node run, which also waits for the one shared engine worker to be idle
+   */
+  'run:status': { runId: string; status: RunStatus; message?: string; backend?: BackendInfo; queuePosition?: number; queuedFor?: 'slot' | 'shared-worker' };
   'runs:changed': { reason: string };
 }
 export type EventName = keyof EventPayloads;

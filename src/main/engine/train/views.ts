@@ -3,7 +3,10 @@ import * as tf from '@tensorflow/tfjs-core';
 import { isNativeMatMulInstalled } from '../native/kernels';
 import { storageOf, type TensorStorage } from '../native/storage';
 
-const storage = (): TensorStorage | null => storageOf(tf.backend() as object);
+/** How native kernels reach the current backend's memory (wasm heap, cpu arrays), or null on other backends. */
+export function storage(): TensorStorage | null {
+  return storageOf(tf.backend() as object);
+}
 
 /**
  * A view of t's float32 values. On wasm it points into the heap, so it is valid only until the next
