@@ -1,4 +1,4 @@
-// AdamW with global-norm clipping: the native kernel (native/fused.c) gives the JS loop's weights, moments and
+// AdamW with global-norm clipping: the native kernel (native/adamw.c) gives the JS loop's weights, moments and
 // norm over several steps (clipping on and off, weight decay on and off), and a hand-worked first step.
 import * as tf from '@tensorflow/tfjs-core';
 import { afterEach, describe, expect, it } from 'vitest';

@@ -1,4 +1,4 @@
-// TF.js ops on the addon's fused CPU kernels (native/fused.c): tied-embedding cross-entropy, RMSNorm, AdamW.
+// TF.js ops on the addon's fused CPU kernels (native/fused.c, adamw.c): tied-embedding cross-entropy, RMSNorm, AdamW.
 //
 // Shape legend: T tokens, V vocabulary, d model width. Each op reads its inputs through zero-copy views of
 // the backend's memory (storage.ts) and writes its outputs straight into tensors it allocates first (on wasm
@@ -12,7 +12,7 @@ import { loadNativeBlas } from './blas';
 import { isNativeMatMulInstalled } from './kernels';
 import { storageOf, type TensorStorage } from './storage';
 
-/** The addon's fused functions (native/fused.c); lengths are checked there (RangeError). */
+/** The addon's fused functions (native/fused.c, adamw.c); lengths are checked there (RangeError). */
 export interface NativeFusedAddon {
   lmLossForward(T: number, V: number, d: number, x: Float32Array, wte: Float32Array, targets: Int32Array, probs: Float32Array): number;
   lmLossBackward(T: number, V: number, d: number, scale: number, probs: Float32Array, targets: Int32Array, x: Float32Array, wte: Float32Array, dx: Float32Array, dwte: Float32Array): void;

@@ -1,7 +1,7 @@
 // How one training step runs on the active backend: host (fused loss + AdamW on views) or device (all tf ops).
 //
 // Host backends (cpu, wasm, tfjs-node CPU) read the router scores and the gradients synchronously through
-// views of backend memory: the fused kernels of loss.ts and optimizer.ts (native/fused.c with the addon)
+// views of backend memory: the fused kernels of loss.ts and optimizer.ts (native/fused.c, adamw.c with the addon)
 // are the fast path there.
 // Device backends (webgpu, tfjs-node-gpu) keep forward, backward, loss, clipping and AdamW on the device;
 // per step only the per-layer selections (routing needs the scores on the host: read with data() in an

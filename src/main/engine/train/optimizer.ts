@@ -4,7 +4,7 @@
 // fixed dispatch cost larger than its arithmetic at these sizes (≈ 6 ms of a 50 ms tiny step). One JS
 // loop per parameter reads the gradient and writes the weight in place (views.ts: the wasm heap or the
 // cpu backend's arrays, no copies), and keeps both moments as plain Float32Arrays, which is also what a
-// checkpoint stores. With the native addon (native/fused.c) the norm, clipping and every parameter's
+// checkpoint stores. With the native addon (native/adamw.c) the norm, clipping and every parameter's
 // update are one C call over the same arrays, with the same float64 arithmetic rounded to float32 at the
 // same points, so both give the same weights and moments (tests/unit/native/fused-adamw.test.ts).
 import * as tf from '@tensorflow/tfjs-core';
@@ -50,7 +50,7 @@ export class AdamW {
 
   /**
    * One update: the global norm of the gradients, clipping to `clip` (0: none), and AdamW, in one kernel
-   * call over every parameter (native/fused.c when nativeFusedKernels() allows it, else jsAdamW: the same
+   * call over every parameter (native/adamw.c when nativeFusedKernels() allows it, else jsAdamW: the same
    * arithmetic). grads by parameter variable name (tf's own names); a parameter without a gradient (no
    * path to the loss this step) is left alone. Returns the norm before clipping.
    */
