@@ -40,16 +40,17 @@ static int array_length(napi_env env, napi_value arr, uint32_t *n, const char *w
   return 1;
 }
 
-// adamW(weights[], grads[], m[], v[], keep number[], step, rc2, beta1, beta2, eps, clip)
-// → the global gradient norm. Per parameter i and element j, in double, moments and weights stored float32:
-//   g = grad·s (s = clip/(norm + 1e-6) when clip > 0 and norm > clip, else 1)
+// adamW(weights[], grads[], m[], v[], keep number[], step, rc2, beta1, beta2, eps, clip, c)
+// → the global norm of the gradients scaled by c (c = 1/k averages k micro-batches' summed gradients).
+// Per parameter i and element j, in double, moments and weights stored float32:
+//   norm = c·√Σgrad²;  g = grad·s with s = c·clip/(norm + 1e-6) when clip > 0 and norm > clip, else c
 //   m = β1·m + (1−β1)·g;  v = β2·v + (1−β2)·g·g;  w = w·keep_i − step·m/(√v·rc2 + ε)
 // with step = lr/(1−β1^t), rc2 = 1/√(1−β2^t), keep_i = 1 − lr·wd (decayed) or 1, computed by the caller.
 static napi_value adam_w(napi_env env, napi_callback_info info) {
-  size_t argc = 11;
-  napi_value argv[11];
-  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc != 11) {
-    napi_throw_type_error(env, NULL, "fused.adamW: expected (weights, grads, m, v, keep, step, rc2, beta1, beta2, eps, clip)");
+  size_t argc = 12;
+  napi_value argv[12];
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc != 12) {
+    napi_throw_type_error(env, NULL, "fused.adamW: expected (weights, grads, m, v, keep, step, rc2, beta1, beta2, eps, clip, gradScale)");
     return NULL;
   }
   uint32_t n, n2, n3, n4, n5;
@@ -60,10 +61,11 @@ static napi_value adam_w(napi_env env, napi_callback_info info) {
       !array_length(env, argv[4], &n5, "fused.adamW: keep must be an array of numbers"))
     return NULL;
   if (n2 != n || n3 != n || n4 != n || n5 != n) return range_error(env, "fused.adamW: weights, grads, m, v and keep differ in length");
-  double step, rc2, b1, b2, eps, clip;
+  double step, rc2, b1, b2, eps, clip, c;
   if (!ls_get_f64(env, argv[5], &step, "fused.adamW: step") || !ls_get_f64(env, argv[6], &rc2, "fused.adamW: rc2") ||
       !ls_get_f64(env, argv[7], &b1, "fused.adamW: beta1") || !ls_get_f64(env, argv[8], &b2, "fused.adamW: beta2") ||
-      !ls_get_f64(env, argv[9], &eps, "fused.adamW: eps") || !ls_get_f64(env, argv[10], &clip, "fused.adamW: clip"))
+      !ls_get_f64(env, argv[9], &eps, "fused.adamW: eps") || !ls_get_f64(env, argv[10], &clip, "fused.adamW: clip") ||
+      !ls_get_f64(env, argv[11], &c, "fused.adamW: gradScale"))
     return NULL;
   float **ptr = calloc((size_t)n * 4 + 1, sizeof(float *));
   size_t *len = calloc((size_t)n + 1, sizeof(size_t));
@@ -96,8 +98,8 @@ static napi_value adam_w(napi_env env, napi_callback_info info) {
     const float *g = ptr[4 * i + 1];
     for (size_t j = 0; j < len[i]; j++) ss += (double)g[j] * (double)g[j];
   }
-  const double norm = sqrt(ss);
-  const double s = clip > 0 && norm > clip ? clip / (norm + 1e-6) : 1.0;
+  const double norm = sqrt(ss) * c;
+  const double s = (clip > 0 && norm > clip ? clip / (norm + 1e-6) : 1.0) * c;
   const double k1 = 1 - b1, k2 = 1 - b2;
   for (uint32_t i = 0; i < n; i++) {
     float *w = ptr[4 * i], *m = ptr[4 * i + 2], *v = ptr[4 * i + 3];

@@ -116,6 +116,8 @@ export interface ScalarSeries {
   dead: number[];
   /** training time up to each step (sum of step times) */
   elapsedMs: number[];
+  /** mean MaxVio of the step's micro-batches (gradient accumulation; NaN / null when one batch per step) */
+  maxVioMicro: number[];
   eval: Array<{ step: number; valLoss: number; valPerplexity: number; valMaxVio: number; lossGap?: number }>;
 }
 
@@ -197,7 +199,7 @@ export interface CommandError {
 export type CommandResult<C extends CommandName> = { ok: true; value: CommandResponse<C> } | { ok: false; error: CommandError };
 
 /** balance figures every frame point carries (live runs list, Compare, curves) */
-export type FramedBalance = 'dropRate' | 'avgDropRate' | 'demandMaxVio' | 'demandAvgMaxVio' | 'entropy' | 'cv' | 'idle' | 'dead' | 'elapsedMs';
+export type FramedBalance = 'dropRate' | 'avgDropRate' | 'demandMaxVio' | 'demandAvgMaxVio' | 'entropy' | 'cv' | 'idle' | 'dead' | 'elapsedMs' | 'maxVioMicro';
 
 /** Pushed events. run:frame is coalesced to at most ~20 per second per run. */
 export interface EventPayloads {

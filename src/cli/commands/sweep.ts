@@ -18,7 +18,7 @@ const HELP = `usage: loadscope sweep --strategy A,B [--set NAME=V1,V2,...] --see
   --set NAME=V1,V2       a strategy option's values (repeatable); multiplies only the strategies that have it
   --seeds 1,2,3          seeds (default 1)
   --name TEXT            the sweep's name
-  --preset --steps --data --lr --backend --dispatch --z-loss --score-fn --eval-every --checkpoint-every
+  --preset --steps --data --lr --backend --dispatch --z-loss --score-fn --eval-every --checkpoint-every --micro-batches
                          shared by every run, as in loadscope train
   --out DIR, --runs DIR  the runs folder (default ${defaultRunsDir()}); the manifest is DIR/.sweeps/<id>.json
   --json                 one JSON object per finished run on stdout, then a summary object
@@ -27,7 +27,7 @@ Ctrl-C checkpoints and stops every run of the sweep; --resume continues it.`;
 const OPTIONS = {
   preset: { type: 'string' }, strategy: { type: 'string' }, set: { type: 'string', multiple: true }, seeds: { type: 'string' }, steps: { type: 'string' },
   data: { type: 'string' }, lr: { type: 'string' }, backend: { type: 'string' }, dispatch: { type: 'string' }, 'z-loss': { type: 'string' },
-  'score-fn': { type: 'string' }, 'eval-every': { type: 'string' }, 'checkpoint-every': { type: 'string' }, name: { type: 'string' },
+  'score-fn': { type: 'string' }, 'eval-every': { type: 'string' }, 'checkpoint-every': { type: 'string' }, 'micro-batches': { type: 'string' }, name: { type: 'string' },
   out: { type: 'string' }, runs: { type: 'string' }, json: { type: 'boolean' }, resume: { type: 'string' }, help: { type: 'boolean', short: 'h' },
 } as const;
 

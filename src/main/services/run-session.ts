@@ -108,6 +108,11 @@ export class RunSession {
       demandAvgMaxVio: r.demandAvgMaxVio,
       demandSupMaxVio: r.demandSupMaxVio,
     };
+    // gradient accumulation: the micro-batches' figures beside the global batch's avg/supMaxVio
+    if (r.avgMaxVioMicro !== undefined) {
+      s.avgMaxVioMicro = r.avgMaxVioMicro;
+      s.supMaxVioMicro = r.supMaxVioMicro;
+    }
     if (this.parent) s.parent = this.parent;
     if (this.lastEval) s.finalValPerplexity = this.lastEval.valPerplexity;
     return s;

@@ -175,8 +175,8 @@ describe.skipIf(!addon.path)('native fused addon, called directly', () => {
     expect(() => a.lmLossBackward(2, 3, 4, 1, f32(6), Int32Array.from([0, 1]), f32(8), f32(12), f32(8), f32(11))).toThrow(RangeError);
     expect(() => a.rmsNormForward(2, 4, 1e-5, f32(8), f32(3), f32(8))).toThrow(RangeError);
     expect(() => a.rmsNormBackward(2, 4, 1e-5, f32(8), f32(4), f32(8), f32(9), f32(4))).toThrow(RangeError);
-    expect(() => a.adamW([f32(3)], [f32(3)], [f32(3)], [f32(2)], [1], 0.1, 1, 0.9, 0.95, 1e-8, 0)).toThrow(RangeError);
-    expect(() => a.adamW([f32(3)], [f32(3)], [f32(3)], [f32(3)], [], 0.1, 1, 0.9, 0.95, 1e-8, 0)).toThrow(RangeError);
+    expect(() => a.adamW([f32(3)], [f32(3)], [f32(3)], [f32(2)], [1], 0.1, 1, 0.9, 0.95, 1e-8, 0, 1)).toThrow(RangeError);
+    expect(() => a.adamW([f32(3)], [f32(3)], [f32(3)], [f32(3)], [], 0.1, 1, 0.9, 0.95, 1e-8, 0, 1)).toThrow(RangeError);
   });
 
   it('throws a RangeError for a target outside the vocabulary, and a TypeError for a wrong array type', () => {
@@ -189,7 +189,7 @@ describe.skipIf(!addon.path)('native fused addon, called directly', () => {
   it('a bad AdamW parameter changes no other parameter (everything is checked first)', () => {
     const a = fused();
     const w0 = Float32Array.from([1, 2]);
-    expect(() => a.adamW([w0, f32(2)], [f32(2).fill(1), f32(2)], [f32(2), f32(2)], [f32(2), f32(1)], [1, 1], 0.1, 1, 0.9, 0.95, 1e-8, 0)).toThrow(/parameter 1/);
+    expect(() => a.adamW([w0, f32(2)], [f32(2).fill(1), f32(2)], [f32(2), f32(2)], [f32(2), f32(1)], [1, 1], 0.1, 1, 0.9, 0.95, 1e-8, 0, 1)).toThrow(/parameter 1/);
     expect(Array.from(w0)).toEqual([1, 2]);
   });
 });

@@ -10,7 +10,7 @@ import { embedRows } from './dispatch';
 import { matmul, matmulT } from './linear';
 import { MoELayer, type RoutingContext } from './moe';
 import { ParamStore } from './params';
-import { driveSync, hostRoute, type ForwardSteps } from './routing';
+import { driveSync, hostRoute, type ForwardSteps, type RouteRequest, type Routed } from './routing';
 import { rmsNorm } from './rmsnorm';
 
 /** RMSNorm with a learned gain: x / rms(x) · g (fused forward and backward, rmsnorm.ts) */
@@ -99,12 +99,13 @@ export class MoEModel {
   }
 
   /**
-   * Mean next-byte cross-entropy for inputs [B × S] against targets (host router): training and evaluation,
+   * Mean next-byte cross-entropy for inputs [B × S] against targets (host router unless `route` replays
+   * recorded selections): training and evaluation,
    * which need only the loss. The tied output head and the loss are one op (loss.ts lmLoss; the logits
    * are never a tensor when the native addon runs).
    */
-  loss(inputs: Int32Array, targets: Int32Array, B: number, S: number, ctx: RoutingContext): tf.Scalar {
-    return lmLoss(driveSync(this.hiddenSteps(inputs, B, S, ctx), (req) => hostRoute(req, ctx)), this.wte as tf.Tensor2D, targets);
+  loss(inputs: Int32Array, targets: Int32Array, B: number, S: number, ctx: RoutingContext, route: (req: RouteRequest) => Routed = (req) => hostRoute(req, ctx)): tf.Scalar {
+    return lmLoss(driveSync(this.hiddenSteps(inputs, B, S, ctx), route), this.wte as tf.Tensor2D, targets);
   }
 
   /** The same pass as a generator that yields each MoE layer's scores to a router (routing.ts). */

@@ -45,6 +45,8 @@ export interface RoutingContext {
   layers: LayerRouting[];
   auxLosses: tf.Scalar[];
   routingMs: number;
+  /** per layer, f_E of the optimizer step's global batch, for aux losses that ask for it (executor.ts) */
+  globalFractionLE?: Float32Array[];
 }
 
 /**
@@ -129,7 +131,7 @@ export class MoELayer {
     if (dropped > 0) gatesTE = tf.mul(gatesTE, tf.tensor2d(keptTE, [T, E]));
 
     if (strategy.auxLoss) {
-      ctx.auxLosses.push(strategy.auxLoss({ logitsTE: logitsTE as tf.Tensor2D, scoresTE: scoresTE as tf.Tensor2D, selectedTE, seqLen: ctx.seqLen }));
+      ctx.auxLosses.push(strategy.auxLoss({ logitsTE: logitsTE as tf.Tensor2D, scoresTE: scoresTE as tf.Tensor2D, selectedTE, seqLen: ctx.seqLen, globalFractionE: ctx.globalFractionLE?.[this.layer] }));
     }
     // every router hands back its host copy of the scores (routing.ts): the gate mass needs them each step
     const scoresData = sel.scoresData;

@@ -18,7 +18,7 @@ export interface NativeFusedAddon {
   lmLossBackward(T: number, V: number, d: number, scale: number, probs: Float32Array, targets: Int32Array, x: Float32Array, wte: Float32Array, dx: Float32Array, dwte: Float32Array): void;
   rmsNormForward(T: number, d: number, eps: number, x: Float32Array, g: Float32Array, y: Float32Array): void;
   rmsNormBackward(T: number, d: number, eps: number, x: Float32Array, g: Float32Array, dy: Float32Array, dx: Float32Array, dg: Float32Array): void;
-  adamW(weights: Float32Array[], grads: Float32Array[], m: Float32Array[], v: Float32Array[], keep: number[], step: number, rc2: number, beta1: number, beta2: number, eps: number, clip: number): number;
+  adamW(weights: Float32Array[], grads: Float32Array[], m: Float32Array[], v: Float32Array[], keep: number[], step: number, rc2: number, beta1: number, beta2: number, eps: number, clip: number, gradScale: number): number;
 }
 
 /** One AdamW update over every parameter's arrays, updated in place (train/optimizer.ts has the JS one). */
@@ -40,6 +40,8 @@ export interface AdamWConstants {
   eps: number;
   /** clip the global norm to this (0: no clipping) */
   clip: number;
+  /** multiplies every gradient before the norm (1/k: the mean of k micro-batches' summed gradients) */
+  gradScale: number;
 }
 /** Returns the global gradient norm before clipping. */
 export type AdamWKernel = (p: AdamWArrays, c: AdamWConstants) => number;
@@ -123,7 +125,7 @@ export function fusedKernels(addon: NativeFusedAddon, storage: TensorStorage): F
     return f(xTD, g) as tf.Tensor2D;
   };
 
-  const adamW: AdamWKernel = (p, c) => addon.adamW(p.weights, p.grads, p.m, p.v, p.keep, c.step, c.rc2, c.beta1, c.beta2, c.eps, c.clip);
+  const adamW: AdamWKernel = (p, c) => addon.adamW(p.weights, p.grads, p.m, p.v, p.keep, c.step, c.rc2, c.beta1, c.beta2, c.eps, c.clip, c.gradScale);
 
   return { lmLoss, rmsNorm, adamW };
 }

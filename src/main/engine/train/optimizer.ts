@@ -52,9 +52,10 @@ export class AdamW {
    * One update: the global norm of the gradients, clipping to `clip` (0: none), and AdamW, in one kernel
    * call over every parameter (native/adamw.c when nativeFusedKernels() allows it, else jsAdamW: the same
    * arithmetic). grads by parameter variable name (tf's own names); a parameter without a gradient (no
-   * path to the loss this step) is left alone. Returns the norm before clipping.
+   * path to the loss this step) is left alone. `gradScale` multiplies the gradients first (1/k turns k
+   * micro-batches' summed gradients into their mean). Returns the norm of the scaled gradients, before clipping.
    */
-  update(gradsByVar: Record<string, tf.Tensor>, lr: number, clip: number): number {
+  update(gradsByVar: Record<string, tf.Tensor>, lr: number, clip: number, gradScale = 1): number {
     this.step++;
     const { beta1, beta2, eps } = this;
     const arrays: AdamWArrays = { weights: [], grads: [], m: [], v: [], keep: [] };
@@ -74,7 +75,7 @@ export class AdamW {
     });
     // gradient views last, after every copy: views of the wasm heap stay valid only until an allocation
     arrays.grads = gradTensors.map((g) => readView(g));
-    const constants = { step: lr / (1 - beta1 ** this.step), rc2: 1 / Math.sqrt(1 - beta2 ** this.step), beta1, beta2, eps, clip };
+    const constants = { step: lr / (1 - beta1 ** this.step), rc2: 1 / Math.sqrt(1 - beta2 ** this.step), beta1, beta2, eps, clip, gradScale };
     const norm = (nativeFusedKernels()?.adamW ?? jsAdamW)(arrays, constants);
     for (const [p, w] of assign) tf.tidy(() => p.assign(tf.tensor(w, p.shape, 'float32')));
     return norm;
@@ -109,15 +110,15 @@ export function learningRate(step: number, c: { lr: number; warmupSteps: number;
 }
 
 /**
- * AdamW in JS over the same arrays as the native kernel: √Σg² in float64, clip scale
- * s = clip/(norm + 1e-6) when clip > 0 and norm > clip, then per element (float64, stored float32)
- * m = β1·m + (1−β1)·g·s, v = β2·v + (1−β2)·(g·s)², w = w·keep − step·m/(√v·rc2 + ε).
+ * AdamW in JS over the same arrays as the native kernel: norm = √Σg² in float64 times gradScale (c), clip
+ * scale s = c·clip/(norm + 1e-6) when clip > 0 and norm > clip, else c; then per element (float64, stored
+ * float32) m = β1·m + (1−β1)·g·s, v = β2·v + (1−β2)·(g·s)², w = w·keep − step·m/(√v·rc2 + ε).
  */
-export const jsAdamW: AdamWKernel = ({ weights, grads, m, v, keep }, { step, rc2, beta1: b1, beta2: b2, eps, clip }) => {
+export const jsAdamW: AdamWKernel = ({ weights, grads, m, v, keep }, { step, rc2, beta1: b1, beta2: b2, eps, clip, gradScale }) => {
   let sum = 0;
   for (const g of grads) for (let j = 0; j < g.length; j++) sum += g[j]! * g[j]!;
-  const norm = Math.sqrt(sum);
-  const scale = clip > 0 && norm > clip ? clip / (norm + 1e-6) : 1;
+  const norm = Math.sqrt(sum) * gradScale;
+  const scale = (clip > 0 && norm > clip ? clip / (norm + 1e-6) : 1) * gradScale;
   const k1 = 1 - b1;
   const k2 = 1 - b2;
   weights.forEach((w, i) => {
