@@ -74,8 +74,8 @@ function build(backend: object): FusedKernels | null {
   return fusedKernels(addon as NativeFusedAddon, storage);
 }
 
-/** The ops over a given addon and storage (tests build them directly). */
-export function fusedKernels(addon: NativeFusedAddon, storage: TensorStorage): FusedKernels {
+/** The ops over one addon and one backend's storage. */
+function fusedKernels(addon: NativeFusedAddon, storage: TensorStorage): FusedKernels {
   const view = (t: TensorInfo, what: string): Float32Array => {
     const v = t.dtype === 'float32' ? storage.read(t) : null;
     if (!v) throw new Error(`native fused ${what}: tensor data is not float32 on this backend`);
