@@ -14,6 +14,7 @@ const SECTIONS: Record<string, () => Promise<{ default: BenchModule }>> = {
   native: () => import('./native'),
   experts: () => import('./experts'),
   attention: () => import('./attention'),
+  fused: () => import('./fused'),
   torch: () => import('./torch-pairs'),
   ui: () => import('./ui'),
 };

@@ -5,7 +5,6 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { Batcher, type Batch } from '../../../src/main/engine/data/batcher';
 import { syntheticText } from '../../../src/main/engine/data/synthetic';
 import { MoEModel } from '../../../src/main/engine/model/model';
-import { crossEntropy } from '../../../src/main/engine/model/loss';
 import type { RoutingContext } from '../../../src/main/engine/model/moe';
 import { Rng } from '../../../src/main/engine/rng';
 import { createLayerStrategy } from '../../../src/main/engine/strategies/registry';
@@ -40,7 +39,7 @@ function slice(b: Batch, from: number, n: number): Batch {
   return { inputs: b.inputs.slice(from * S, (from + n) * S), targets: b.targets.slice(from * S, (from + n) * S), batch: n, seqLen: S };
 }
 
-/** One executor step with AdamW.apply replaced: the gradient it would use (g·scale) per variable, and the step's figures. */
+/** One executor step with AdamW.update replaced: the gradient it would use (g·scale) per variable, and the step's figures. */
 async function effectiveGradient(c: RunConfig, batches: Batch[]) {
   const model = new MoEModel(c.model, c.scoreFn, new Rng(c.seed), renormalizeGates(c));
   const ex = createExecutor(model, c);
@@ -48,8 +47,14 @@ async function effectiveGradient(c: RunConfig, batches: Batch[]) {
   const captured: Record<string, Float32Array> = {};
   // keyed by parameter name: tf variable names are unique per model instance
   const paramOf = new Map(model.params.entries().map(([name, v]) => [v.name, name]));
-  (ex.optimizer as unknown as { apply: AdamW['apply'] }).apply = (grads, _lr, scale) => {
+  // what update() does before the AdamW arithmetic (optimizer.ts jsAdamW): norm of the scaled sums, clip factor
+  (ex.optimizer as unknown as { update: AdamW['update'] }).update = (grads, _lr, clip, gradScale = 1) => {
+    let sum = 0;
+    for (const g of Object.values(grads)) for (const x of g.dataSync() as Float32Array) sum += x * x;
+    const norm = Math.sqrt(sum) * gradScale;
+    const scale = (clip > 0 && norm > clip ? clip / (norm + 1e-6) : 1) * gradScale;
     for (const [n, g] of Object.entries(grads)) captured[paramOf.get(n)!] = Float32Array.from(g.dataSync() as Float32Array, (x) => x * scale);
+    return norm;
   };
   const nums = await ex.trainStep(batches, 1e-3, batches.map(() => context(c, strategies)));
   ex.dispose();
@@ -95,12 +100,11 @@ describe('gradient accumulation', () => {
     for (const batch of batches) {
       const ctx = context(c, refStrategies);
       const { value, grads } = tf.variableGrads(() => {
-        const lm = crossEntropy(refModel.forward(batch.inputs, MICRO.batch, MICRO.ctx, ctx), batch.targets);
+        const lm = refModel.loss(batch.inputs, batch.targets, MICRO.batch, MICRO.ctx, ctx);
         return tf.add(lm, sumPairwise(ctx.auxLosses)) as tf.Scalar;
       }, refModel.variables());
       refLosses.push(value.dataSync()[0]!);
-      const norm = AdamW.globalNorm(Object.values(grads));
-      refOpt.apply(grads, 1e-2, norm > c.gradClip ? c.gradClip / (norm + 1e-6) : 1);
+      refOpt.update(grads, 1e-2, c.gradClip);
       tf.dispose([value, ...Object.values(grads)]);
     }
     const model = new MoEModel(c.model, c.scoreFn, new Rng(c.seed), renormalizeGates(c));

@@ -1,7 +1,8 @@
-// How one training step runs on the active backend: host (fused JS loss + AdamW on views) or device (all tf ops).
+// How one training step runs on the active backend: host (fused loss + AdamW on views) or device (all tf ops).
 //
 // Host backends (cpu, wasm, tfjs-node CPU) read the router scores and the gradients synchronously through
-// views of backend memory: the fused kernels of loss.ts and optimizer.ts are the fast path there.
+// views of backend memory: the fused kernels of loss.ts and optimizer.ts (native/fused.c, adamw.c with the addon)
+// are the fast path there.
 // Device backends (webgpu, tfjs-node-gpu) keep forward, backward, loss, clipping and AdamW on the device;
 // per step only the per-layer selections (routing needs the scores on the host: read with data() in an
 // untaped pass, then replayed in the taped one, routing.ts) and three scalars leave it.
@@ -12,7 +13,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { RunConfig } from '../../../shared/run-config';
 import type { Batch } from '../data/batcher';
-import { crossEntropy, crossEntropyOps } from '../model/loss';
+import { crossEntropyOps } from '../model/loss';
 import type { MoEModel } from '../model/model';
 import type { RoutingContext } from '../model/moe';
 import { deviceRoute, driveAsync, driveSync, hostRoute, replayRoute, type RouteRequest, type Routed } from '../model/routing';
@@ -21,6 +22,7 @@ import { DeviceAdamW } from './device-optimizer';
 import { AdamW, type Moments } from './optimizer';
 import { sumPairwise } from './sum';
 import { addGradients, globalFractions } from './accumulate';
+import { readView } from './views';
 
 export interface StepNumbers {
   loss: number;
@@ -83,7 +85,8 @@ class HostExecutor implements StepExecutor {
     const planCtx = planContext(ctx);
     const recorded: Routed[] = [];
     tf.tidy(() => {
-      driveSync(this.model.forwardSteps(batch.inputs, B, S, planCtx), (req) => (recorded[req.layer] = hostRoute(req, planCtx)));
+      // to the final norm only: routing needs no logits
+      driveSync(this.model.hiddenSteps(batch.inputs, B, S, planCtx), (req) => (recorded[req.layer] = hostRoute(req, planCtx)));
     });
     ctx.routingMs += planCtx.routingMs;
     return recorded;
@@ -102,31 +105,26 @@ class HostExecutor implements StepExecutor {
       const ctx = ctxs[j]!;
       const route = recorded ? replayRoute(recorded[j]!) : (req: RouteRequest) => hostRoute(req, ctx);
       const pass = tf.variableGrads(() => {
-        const logits = driveSync(this.model.forwardSteps(batch.inputs, B, S, ctx), route);
-        const lm = crossEntropy(logits, batch.targets);
+        const lm = this.model.loss(batch.inputs, batch.targets, B, S, ctx, route);
         if (ctx.auxLosses.length === 0) return lm;
         const aux = sumPairwise(ctx.auxLosses);
-        auxSum += aux.dataSync()[0]!;
+        auxSum += readView(aux)[0]!; // a view of the scalar: no synchronous read, no buffer allocated
         return tf.add(lm, aux) as tf.Scalar;
       }, this.model.variables());
-      lossSum += pass.value.dataSync()[0]!;
+      lossSum += readView(pass.value)[0]!;
       pass.value.dispose();
       grads = addGradients(grads, pass.grads);
     });
     const t1 = performance.now();
-    const gradList = Object.values(grads!);
-    // the mean gradient is sum/k: its norm is ‖sum‖/k, and 1/k joins the clip factor in AdamW's single scale
-    const gradNorm = AdamW.globalNorm(gradList) / k;
-    const clip = this.config.gradClip;
-    const scale = clip > 0 && gradNorm > clip ? clip / (gradNorm + 1e-6) : 1;
-    this.optimizer.apply(grads!, lr, scale / k);
-    tf.dispose(gradList);
+    // the mean gradient is sum/k: AdamW scales the sums by 1/k before the norm, the clip and the update
+    const gradNorm = this.optimizer.update(grads!, lr, this.config.gradClip, 1 / k);
+    tf.dispose(Object.values(grads!));
     return Promise.resolve({ loss: lossSum / k, auxLoss: auxSum / k, gradNorm, forwardBackwardMs: t1 - t0, optimizerMs: performance.now() - t1 });
   }
 
   evalLoss(batch: Batch, ctx: RoutingContext): Promise<number> {
     const { batch: B, ctx: S } = this.config.model;
-    return Promise.resolve(tf.tidy(() => crossEntropy(this.model.forward(batch.inputs, B, S, ctx), batch.targets).dataSync()[0]!));
+    return Promise.resolve(tf.tidy(() => readView(this.model.loss(batch.inputs, batch.targets, B, S, ctx))[0]!));
   }
 
   dispose(): void {
