@@ -40,38 +40,81 @@ export function routeMasks(idxTK: Int32Array, keepTK: Uint8Array, T: number, E: 
   return { selTE, keptTE, loadE, dropped };
 }
 
+// The loops live at module level, not in the per-call closures below: V8 then optimises each once, where a
+// loop inside a closure made afresh every step was deoptimised and recompiled again and again (measured: the
+// ops ran slower than the TF.js kernels they replace until the loops moved here).
+
+function scoresForward(fn: 'softmax' | 'sigmoid', z: Float32Array, s: Float32Array, T: number, E: number): void {
+  if (fn === 'sigmoid') {
+    for (let i = 0; i < T * E; i++) s[i] = 1 / (1 + Math.exp(-z[i]!));
+    return;
+  }
+  for (let t = 0; t < T; t++) {
+    const o = t * E;
+    let max = -Infinity;
+    for (let e = 0; e < E; e++) max = Math.max(max, z[o + e]!);
+    let sum = 0;
+    for (let e = 0; e < E; e++) {
+      const x = Math.exp(z[o + e]! - max);
+      s[o + e] = x;
+      sum += x;
+    }
+    for (let e = 0; e < E; e++) s[o + e]! /= sum;
+  }
+}
+
+/** softmax: dz = s ⊙ (dy − Σ_e dy·s); sigmoid: dz = dy·s·(1 − s) */
+function scoresBackward(fn: 'softmax' | 'sigmoid', g: Float32Array, s: Float32Array, dz: Float32Array, T: number, E: number): void {
+  if (fn === 'sigmoid') {
+    for (let i = 0; i < T * E; i++) dz[i] = g[i]! * s[i]! * (1 - s[i]!);
+    return;
+  }
+  for (let t = 0; t < T; t++) {
+    const o = t * E;
+    let dot = 0;
+    for (let e = 0; e < E; e++) dot += g[o + e]! * s[o + e]!;
+    for (let e = 0; e < E; e++) dz[o + e] = s[o + e]! * (g[o + e]! - dot);
+  }
+}
+
+/** Gate values before drops (preTE), 1/Z per token and the gates after drops (out). */
+function gatesForward(s: Float32Array, sel: Float32Array, kept: Float32Array, renormalize: boolean, preTE: Float32Array, invZT: Float64Array, out: Float32Array, T: number, E: number): void {
+  for (let t = 0; t < T; t++) {
+    const o = t * E;
+    let z = 0;
+    for (let e = 0; e < E; e++) z += s[o + e]! * sel[o + e]!;
+    const inv = renormalize ? 1 / (z + 1e-9) : 1;
+    invZT[t] = inv;
+    for (let e = 0; e < E; e++) {
+      const p = s[o + e]! * sel[o + e]! * inv;
+      preTE[o + e] = p;
+      out[o + e] = p * kept[o + e]!;
+    }
+  }
+}
+
+/** renormalised: ds_e = sel_e·(dy_e·kept_e − Σ_j dy_j·kept_j·pre_j)/Z; else ds_e = sel_e·kept_e·dy_e */
+function gatesBackward(g: Float32Array, sel: Float32Array, kept: Float32Array, renormalize: boolean, preTE: Float32Array, invZT: Float64Array, ds: Float32Array, T: number, E: number): void {
+  for (let t = 0; t < T; t++) {
+    const o = t * E;
+    let dot = 0;
+    if (renormalize) for (let e = 0; e < E; e++) dot += g[o + e]! * kept[o + e]! * preTE[o + e]!;
+    const inv = invZT[t]!;
+    for (let e = 0; e < E; e++) ds[o + e] = sel[o + e]! * (g[o + e]! * kept[o + e]! - dot) * inv;
+  }
+}
+
 /** Gate scores of the router logits: softmax over each row's E experts, or an independent sigmoid per expert. */
 export function routerScores(logitsTE: tf.Tensor2D, fn: 'softmax' | 'sigmoid'): tf.Tensor2D {
   if (!fusedKernelsEnabled()) return fn === 'softmax' ? tf.softmax(logitsTE) : tf.sigmoid(logitsTE);
   const [T, E] = logitsTE.shape;
   const op = tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFunc>) => {
-    const z = readView(args[0] as tf.Tensor);
     const s = new Float32Array(T * E);
-    if (fn === 'sigmoid') for (let i = 0; i < s.length; i++) s[i] = 1 / (1 + Math.exp(-z[i]!));
-    else {
-      for (let t = 0; t < T; t++) {
-        const o = t * E;
-        let max = -Infinity;
-        for (let e = 0; e < E; e++) max = Math.max(max, z[o + e]!);
-        let sum = 0;
-        for (let e = 0; e < E; e++) sum += s[o + e] = Math.exp(z[o + e]! - max);
-        for (let e = 0; e < E; e++) s[o + e]! /= sum;
-      }
-    }
+    scoresForward(fn, readView(args[0] as tf.Tensor), s, T, E);
     // s stays with the closure: the output tensor gets its own copy on wasm (and never a write on cpu)
     const gradFunc = (dy: tf.Tensor) => {
-      const g = readView(dy);
       const dz = new Float32Array(T * E);
-      if (fn === 'sigmoid') for (let i = 0; i < dz.length; i++) dz[i] = g[i]! * s[i]! * (1 - s[i]!);
-      else {
-        // softmax: dz = s ⊙ (dy − Σ_e dy·s)
-        for (let t = 0; t < T; t++) {
-          const o = t * E;
-          let dot = 0;
-          for (let e = 0; e < E; e++) dot += g[o + e]! * s[o + e]!;
-          for (let e = 0; e < E; e++) dz[o + e] = s[o + e]! * (g[o + e]! - dot);
-        }
-      }
+      scoresBackward(fn, readView(dy), s, dz, T, E);
       return [tf.tensor2d(dz, [T, E])];
     };
     return { value: tf.tensor2d(s, [T, E]), gradFunc };
@@ -87,32 +130,13 @@ export function gateValues(scoresTE: tf.Tensor2D, m: RouteMasks, renormalize: bo
   if (!fusedKernelsEnabled()) return gateValuesOps(scoresTE, m, renormalize);
   const [T, E] = scoresTE.shape;
   const op = tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFunc>) => {
-    const s = readView(args[0] as tf.Tensor);
     const preTE = new Float32Array(T * E); // the gates before drops (the renormalised scores of the chosen)
     const invZT = new Float64Array(T);
     const out = new Float32Array(T * E);
-    for (let t = 0; t < T; t++) {
-      const o = t * E;
-      let z = 0;
-      for (let e = 0; e < E; e++) z += s[o + e]! * m.selTE[o + e]!;
-      const inv = renormalize ? 1 / (z + 1e-9) : 1;
-      invZT[t] = inv;
-      for (let e = 0; e < E; e++) {
-        preTE[o + e] = s[o + e]! * m.selTE[o + e]! * inv;
-        out[o + e] = preTE[o + e]! * m.keptTE[o + e]!;
-      }
-    }
+    gatesForward(readView(args[0] as tf.Tensor), m.selTE, m.keptTE, renormalize, preTE, invZT, out, T, E);
     const gradFunc = (dy: tf.Tensor) => {
-      const g = readView(dy);
       const ds = new Float32Array(T * E);
-      for (let t = 0; t < T; t++) {
-        const o = t * E;
-        // renormalised: ds_e = sel_e·(dy_e·kept_e − Σ_j dy_j·kept_j·pre_j)/Z; else ds_e = sel_e·kept_e·dy_e
-        let dot = 0;
-        if (renormalize) for (let e = 0; e < E; e++) dot += g[o + e]! * m.keptTE[o + e]! * preTE[o + e]!;
-        const inv = invZT[t]!;
-        for (let e = 0; e < E; e++) ds[o + e] = m.selTE[o + e]! * (g[o + e]! * m.keptTE[o + e]! - dot) * inv;
-      }
+      gatesBackward(readView(dy), m.selTE, m.keptTE, renormalize, preTE, invZT, ds, T, E);
       return [tf.tensor2d(ds, [T, E])];
     };
     return { value: tf.tensor2d(out, [T, E]), gradFunc };
