@@ -7,17 +7,18 @@
 //
 // Why it is exact and fast (docs/strategies.md has the long form): the problem is a min-cost flow
 // source → token (cap k) → expert (cap 1, cost −s) → sink (cap C). Plain top-k is optimal without capacities; when
-// it overloads experts by more than a little, a few sweeps of quantile price updates (prices.ts) give prices p
-// whose top-k of s − p is nearly balanced. That priced start has no negative residual cycle, so successive shortest
-// paths over the E expert nodes (flow.ts) repair the remaining imbalance exactly, one short search per unit.
-import { warmPrices } from './prices';
+// it overloads experts by more than a little, an ε-scaling auction (auction.ts) gives prices p whose top-k of s − p
+// is nearly balanced. That priced start has no negative residual cycle, so successive shortest paths over the E
+// expert nodes (flow.ts) repair the remaining imbalance exactly, one short search per unit.
+import { auctionPrices, scoreRange } from './auction';
 import { repairFlow } from './flow';
 
-/** plain top-k overloaded by less than this share of all slots goes straight to the repair (sweeps would cost more) */
+/** plain top-k overloaded by less than this share of all slots goes straight to the repair (an auction would cost more) */
 const WARM_START_MIN_SHARE = 1 / 16;
-/** most price sweeps (they also stop once a sweep removes fewer than E units of imbalance) */
-const WARM_START_SWEEPS = 16;
-const SUBSAMPLE = 4;
+/** the auction's ε, as shares of the score range: first phase cold, first phase from given prices, last phase */
+const EPS_COLD = 1 / 10;
+const EPS_WARM = 1e-3;
+const EPS_FINAL = 1e-5;
 
 export interface OptimalSolution {
   /** Σ of the selected scores (float64) */
@@ -81,13 +82,26 @@ export function solveOptimal(
       fromStart = true;
     }
   }
-  // a repaired unit costs more with more experts (O(E²) search + O(load·E) rescans), sweeps less so: from given
-  // prices, whose imbalance is mostly scattered noise, the sweeps pay off at a share that shrinks with E (measured)
+  // a repaired unit costs more with more experts (O(E²) search + O(load·E) rescans), the auction less so: from
+  // given prices, whose imbalance is mostly scattered noise, it pays off at a share that shrinks with E (measured)
   const share = fromStart ? WARM_START_MIN_SHARE * Math.min(1, 16 / E) : WARM_START_MIN_SHARE;
   if (excess > share * k * T) {
-    // given prices seed the sweeps on the smallest subsample (full-batch sweeps from them cost more than the
-    // subsampled cascade, and a repair of a large imbalance over 64 experts costs more still: measured)
-    priceE = warmStart(scoresTE, T, E, k, capacity, fill, start ? Float64Array.from(start) : undefined);
+    // "≤ k" rows with room for every slot are priced as "= k" rows: there every place ends up taken, so no expert
+    // is left with empty places at a positive price (the auction's weak spot: its reverse steps can oscillate).
+    // Where the k-th choices are worth > 0 at the optimum (softmax and sigmoid scores) both forms share it; the
+    // "= k" prices are fixed up to a common shift, so the cheapest expert is moved to 0 (measured: 8–885 units
+    // left instead of 290–1,778 on the skewed bench batches). Either way these are only start prices.
+    const relax = !fill && capacity * E >= k * T;
+    const range = scoreRange(scoresTE);
+    priceE = auctionPrices(scoresTE, T, E, k, capacity, fill || relax, {
+      epsStart: range * (fromStart ? EPS_WARM : EPS_COLD),
+      epsFinal: range * EPS_FINAL,
+      ...(fromStart ? { startE: start } : {}),
+    });
+    if (relax) {
+      const lowest = Math.min(...priceE);
+      for (let e = 0; e < E; e++) priceE[e] = priceE[e]! - lowest;
+    }
     onTE.fill(0);
     loadE.fill(0);
     initialTopK(scoresTE, T, E, k, fill, priceE, onTE, loadE);
@@ -101,23 +115,6 @@ function imbalanceOf(loadE: Int32Array, priceE: Float64Array, C: number): number
   let units = 0;
   for (let e = 0; e < loadE.length; e++) units += Math.max(0, loadE[e]! - C) + (priceE[e]! > 0 ? Math.max(0, C - loadE[e]!) : 0);
   return units;
-}
-
-/**
- * Prices for the priced start. Most sweeps run on every SUBSAMPLE-th token with a proportional capacity (the
- * quantiles of a sample are close to the batch's), recursively, so the whole batch only needs the last few.
- * `from` (a warm start) is where the smallest sample's sweeps begin.
- */
-function warmStart(s: Float32Array | Float64Array, T: number, E: number, k: number, C: number, fill: boolean, from?: Float64Array): Float64Array {
-  let startE: Float64Array | undefined = from;
-  const subT = Math.floor(T / SUBSAMPLE);
-  const subC = Math.round((C * subT) / T);
-  if (subT >= 256 && subC * E >= k * subT) {
-    const subTE = new Float64Array(subT * E);
-    for (let i = 0; i < subT; i++) subTE.set(s.subarray(i * SUBSAMPLE * E, (i * SUBSAMPLE + 1) * E), i * E);
-    startE = warmStart(subTE, subT, E, k, subC, fill, from);
-  }
-  return warmPrices(s, T, E, k, C, fill, WARM_START_SWEEPS, startE);
 }
 
 /** Each token's top-k of s − p (only positive ones unless `fill`): with p = 0 the optimum without expert capacities. */
