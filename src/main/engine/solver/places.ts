@@ -11,8 +11,10 @@ export interface Places {
   placeP: Float64Array;
   placeT: Int32Array;
   posTE: Int32Array;
-  /** token t sits on a free place of e at e's price (only before any bid: all places then cost priceE[e]); false when full */
-  seat(e: number, t: number): boolean;
+  /** before any bid: token t sits on a free place of e at price b ≥ priceE[e]; false when e is full */
+  seat(e: number, t: number, b: number): boolean;
+  /** after the seats: orders every expert's heap and sets priceE to its cheapest place */
+  settle(): void;
   /** t takes j's cheapest place at price b (> that place's price); returns the token evicted from it, or −1 */
   take(j: number, b: number, t: number): number;
   /** place i of expert j becomes empty at j's price (the cheapest), moving to the root */
@@ -51,13 +53,35 @@ export function createPlaces(T: number, E: number, C: number, priceE: Float64Arr
     placeP,
     placeT,
     posTE,
-    seat(e, t) {
+    seat(e, t, b) {
       if (seated[e] === C) return false;
-      // from the end of the heap: with every price equal the empty places stay on top, the root empty until full
-      const at = C - 1 - seated[e]!++;
-      placeT[e * C + at] = t;
-      posTE[t * E + e] = at;
+      placeP[e * C + seated[e]!] = b;
+      placeT[e * C + seated[e]!++] = t;
       return true;
+    },
+    settle() {
+      for (let e = 0; e < E; e++) {
+        const o = e * C;
+        // heapify (Floyd): sift every inner place down, empty ones count as the cheaper on equal prices
+        for (let start = (C >> 1) - 1; start >= 0; start--) {
+          const p = placeP[o + start]!;
+          const h = placeT[o + start]!;
+          let i = start;
+          for (;;) {
+            const l = 2 * i + 1;
+            if (l >= C) break;
+            const c = l + 1 < C && below(o, l + 1, l) ? l + 1 : l;
+            if (!(placeP[o + c]! < p || (placeP[o + c] === p && placeT[o + c]! < 0 && h >= 0))) break;
+            placeP[o + i] = placeP[o + c]!;
+            placeT[o + i] = placeT[o + c]!;
+            i = c;
+          }
+          placeP[o + i] = p;
+          placeT[o + i] = h;
+        }
+        for (let i = 0; i < C; i++) if (placeT[o + i]! >= 0) posTE[placeT[o + i]! * E + e] = i;
+        priceE[e] = placeP[o]!;
+      }
     },
     take(j, b, t) {
       const o = j * C;
