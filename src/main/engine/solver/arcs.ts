@@ -51,7 +51,10 @@ export function createMoveArcs(s: Float32Array | Float64Array, T: number, E: num
     candTok[o + i] = t;
     lenEE[x] = n + 1;
   };
-  /** x's first candidate (valid) becomes the cached minimum; when an unlisted move might be cheaper, rescan */
+  /**
+   * x's first candidate (kept valid by the caller's refreshes) becomes the cached minimum. Listed candidates never
+   * exceed the bound (only the dearest are pushed out), so the rescan branch is a guard, not a path.
+   */
   const publish = (x: number): void => {
     if (lenEE[x]! > 0 && candCost[x * R]! <= boundEE[x]!) {
       costEE[x] = candCost[x * R]!;
