@@ -15,6 +15,8 @@ export interface MoveArcs {
   tokEE: Int32Array;
   /** rebuild every arc out of a from the tokens on it */
   rebuildRow(a: number): void;
+  /** build a's arcs if they never were (rows are built on first use: a short repair searches from few experts) */
+  ensureRow(a: number): void;
   /** the cached token of arc a → b is no longer valid: take the next candidate, or rescan */
   refresh(a: number, b: number): void;
   /** token t became valid for a → b at cost c */
@@ -28,6 +30,7 @@ export function createMoveArcs(s: Float32Array | Float64Array, T: number, E: num
   const candTok = new Int32Array(E * E * R);
   const lenEE = new Uint8Array(E * E);
   const boundEE = new Float64Array(E * E).fill(Infinity);
+  const builtE = new Uint8Array(E);
 
   /** insert (c, t) into arc x's sorted candidates (c < bound); a candidate pushed out lowers the bound */
   const insert = (x: number, c: number, t: number): void => {
@@ -76,30 +79,36 @@ export function createMoveArcs(s: Float32Array | Float64Array, T: number, E: num
     publish(x);
   }
 
+  function rebuildRow(a: number): void {
+    builtE[a] = 1;
+    const r = a * E;
+    lenEE.fill(0, r, r + E);
+    boundEE.fill(Infinity, r, r + E);
+    for (let i = 0, n = loadE[a]!; i < n; i++) {
+      const t = listET[a * T + i]!;
+      const row = t * E;
+      const sa = s[row + a]!;
+      for (let b = 0; b < E; b++) {
+        if (onTE[row + b]) continue;
+        const c = sa - s[row + b]!;
+        // quick reject: a full list whose last candidate is no dearer only lowers the bound
+        const x = r + b;
+        if (lenEE[x] === R && !(c < candCost[x * R + R - 1]!)) {
+          if (c < boundEE[x]!) boundEE[x] = c;
+          continue;
+        }
+        insert(x, c, t);
+      }
+    }
+    for (let b = 0; b < E; b++) publish(r + b);
+  }
+
   return {
     costEE,
     tokEE,
-    rebuildRow(a) {
-      const r = a * E;
-      lenEE.fill(0, r, r + E);
-      boundEE.fill(Infinity, r, r + E);
-      for (let i = 0, n = loadE[a]!; i < n; i++) {
-        const t = listET[a * T + i]!;
-        const row = t * E;
-        const sa = s[row + a]!;
-        for (let b = 0; b < E; b++) {
-          if (onTE[row + b]) continue;
-          const c = sa - s[row + b]!;
-          // quick reject: a full list whose last candidate is no dearer only lowers the bound
-          const x = r + b;
-          if (lenEE[x] === R && !(c < candCost[x * R + R - 1]!)) {
-            if (c < boundEE[x]!) boundEE[x] = c;
-            continue;
-          }
-          insert(x, c, t);
-        }
-      }
-      for (let b = 0; b < E; b++) publish(r + b);
+    rebuildRow,
+    ensureRow(a) {
+      if (!builtE[a]) rebuildRow(a);
     },
     refresh(a, b) {
       const x = a * E + b;
@@ -120,7 +129,7 @@ export function createMoveArcs(s: Float32Array | Float64Array, T: number, E: num
     },
     offer(a, b, c, t) {
       const x = a * E + b;
-      if (!(c < boundEE[x]!)) return; // no cheaper than moves already accounted for by the bound
+      if (!builtE[a] || !(c < boundEE[x]!)) return; // an unbuilt row will see t when it is built // no cheaper than moves already accounted for by the bound
       const o = x * R;
       for (let i = 0; i < lenEE[x]!; i++) if (candTok[o + i] === t) return; // listed already (a token that came back)
       insert(x, c, t);

@@ -148,7 +148,6 @@ export function repairFlow(
   if (excess === 0) return;
 
   for (let a = 0; a < E; a++) {
-    arcs.rebuildRow(a);
     if (drops) recomputeDrop(a);
     if (drops) recomputeAdd(a);
   }
@@ -182,6 +181,7 @@ export function repairFlow(
       if (balance[u]! < 0) { target = u; break; }
       const pu = pi[u]! + du;
       if (u < E) {
+        arcs.ensureRow(u);
         const r = u * E;
         for (let b = 0; b < E; b++) {
           if (done[b]) continue;
