@@ -159,6 +159,7 @@ export function auctionPrices(s: Float32Array | Float64Array, T: number, E: numb
  * `fill`), descending, into topV/topI; returns n. Earlier experts win ties.
  */
 function bestOf(s: Float32Array | Float64Array, row: number, E: number, want: number, priceE: Float64Array, heldTE: Uint8Array, fill: boolean, topV: Float64Array, topI: Int32Array): number {
+  if (want === 2) return bestTwo(s, row, E, priceE, heldTE, fill, topV, topI);
   let n = 0;
   for (let e = 0; e < E; e++) {
     if (heldTE[row + e]) continue;
@@ -175,6 +176,33 @@ function bestOf(s: Float32Array | Float64Array, row: number, E: number, want: nu
     topI[i] = e;
   }
   return n;
+}
+
+/** bestOf for want = 2, the common case (a token that lost one place), in registers */
+function bestTwo(s: Float32Array | Float64Array, row: number, E: number, priceE: Float64Array, heldTE: Uint8Array, fill: boolean, topV: Float64Array, topI: Int32Array): number {
+  let v0 = fill ? -Infinity : 0;
+  let v1 = v0;
+  let i0 = -1;
+  let i1 = -1;
+  for (let e = 0; e < E; e++) {
+    if (heldTE[row + e]) continue;
+    const v = s[row + e]! - priceE[e]!;
+    if (!(v > v1)) continue; // (−∞ for "= k" rows, 0 for "≤ k": only positive values count there)
+    if (v > v0) {
+      v1 = v0;
+      i1 = i0;
+      v0 = v;
+      i0 = e;
+    } else {
+      v1 = v;
+      i1 = e;
+    }
+  }
+  topV[0] = v0;
+  topI[0] = i0;
+  topV[1] = v1;
+  topI[1] = i1;
+  return i0 < 0 ? 0 : i1 < 0 ? 1 : 2;
 }
 
 /** A price between the c-th and (c+1)-th largest of xs[0..n) (n > c), so exactly c of them lie above it; reorders xs. */
