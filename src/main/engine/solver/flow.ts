@@ -162,6 +162,7 @@ export function repairFlow(
   const prevNode = new Int32Array(E + 1);
   const prevKind = new Int32Array(E + 1);
   const prevTok = new Int32Array(E + 1);
+  const sourceV = new Int32Array(E + 1);
   const pathU = new Int32Array(E + 2);
   const pathV = new Int32Array(E + 2);
 
@@ -170,12 +171,15 @@ export function repairFlow(
     dist.fill(Infinity);
     done.fill(0);
     prevNode.fill(-1);
-    for (let v = 0; v <= E; v++) if (balance[v]! > 0) dist[v] = 0;
+    let sources = 0;
+    for (let v = 0; v <= E; v++) if (balance[v]! > 0) { dist[v] = 0; sourceV[sources++] = v; }
     let target: number;
-    for (;;) {
+    for (let next = 0; ; ) {
       let u = -1;
       let du = Infinity;
-      for (let v = 0; v <= E; v++) if (!done[v] && dist[v]! < du) { du = dist[v]!; u = v; }
+      // the sources first, in any order (all at distance 0, the least possible), then the nearest unsettled node
+      if (next < sources) { u = sourceV[next++]!; du = 0; }
+      else for (let v = 0; v <= E; v++) if (!done[v] && dist[v]! < du) { du = dist[v]!; u = v; }
       if (u < 0) throw new Error('optimal solver: no path to free capacity (infeasible capacities)');
       done[u] = 1;
       if (balance[u]! < 0) { target = u; break; }

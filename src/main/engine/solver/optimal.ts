@@ -60,8 +60,8 @@ export function solveOptimal(
   if (start && (start.length !== E || !Array.from(start).every((p) => p >= 0 && Number.isFinite(p)))) {
     throw new RangeError(`startPrices must hold ${E} finite prices ≥ 0`);
   }
-  const onTE = new Uint8Array(T * E);
-  const loadE = new Int32Array(E);
+  let onTE = new Uint8Array(T * E);
+  let loadE = new Int32Array(E);
   let priceE: Float64Array = new Float64Array(E);
   initialTopK(scoresTE, T, E, k, fill, priceE, onTE, loadE);
   let excess = imbalanceOf(loadE, priceE, capacity);
@@ -76,8 +76,8 @@ export function solveOptimal(
     const warmExcess = imbalanceOf(warmLoad, warmE, capacity);
     if (warmExcess < excess) {
       priceE = warmE;
-      onTE.set(warmOn);
-      loadE.set(warmLoad);
+      onTE = warmOn;
+      loadE = warmLoad;
       excess = warmExcess;
       fromStart = true;
     }
@@ -149,23 +149,30 @@ function initialTopK(s: Float32Array | Float64Array, T: number, E: number, k: nu
 function extract(s: Float32Array | Float64Array, T: number, E: number, k: number, onTE: Uint8Array, loadE: Int32Array): Omit<OptimalSolution, 'priceE'> {
   const idxTK = new Int32Array(T * k);
   const keepTK = new Uint8Array(T * k);
-  const used = new Uint8Array(E);
   let objective = 0;
   for (let t = 0; t < T; t++) {
     const row = t * E;
-    used.fill(0);
-    for (let r = 0; r < k; r++) {
-      let best = -1;
-      let bestOn = 0;
-      for (let e = 0; e < E; e++) {
-        if (used[e]) continue;
-        const on = onTE[row + e]!;
-        if (best < 0 || on > bestOn || (on === bestOn && s[row + e]! > s[row + best]!)) { best = e; bestOn = on; }
-      }
-      used[best] = 1;
-      idxTK[t * k + r] = best;
-      keepTK[t * k + r] = bestOn;
-      if (bestOn) objective += s[row + best]!;
+    const o = t * k;
+    // one pass: the kept experts, by descending score (earlier expert first on ties), into the first slots
+    let n = 0;
+    for (let e = 0; e < E; e++) {
+      if (!onTE[row + e]) continue;
+      const v = s[row + e]!;
+      let i = n++;
+      while (i > 0 && v > s[row + idxTK[o + i - 1]!]!) idxTK[o + i] = idxTK[o + --i]!;
+      idxTK[o + i] = e;
+      objective += v;
+    }
+    keepTK.fill(1, o, o + n);
+    // a token left with fewer than k ("≤ k" rows): its best unused experts fill the empty slots
+    let m = n;
+    for (let e = 0; e < E && n < k; e++) {
+      if (onTE[row + e]) continue;
+      const v = s[row + e]!;
+      if (m === k && !(v > s[row + idxTK[o + k - 1]!]!)) continue;
+      let i = m < k ? m++ : k - 1;
+      while (i > n && v > s[row + idxTK[o + i - 1]!]!) idxTK[o + i] = idxTK[o + --i]!;
+      idxTK[o + i] = e;
     }
   }
   return { objective, idxTK, keepTK, loadE };
