@@ -6,19 +6,8 @@ import fc from 'fast-check';
 import { auctionPrices, splitAt } from '../../../src/main/engine/solver/auction';
 import { createPlaces } from '../../../src/main/engine/solver/places';
 import { solveOptimal } from '../../../src/main/engine/solver/optimal';
-import { minCostFlow } from './reference';
+import { dualObjective, minCostFlow } from './reference';
 import { seededScores } from '../strategies/fixtures';
-
-/** LP dual objective at expert prices p: C·Σp + Σ_t (k largest s − p, clamped at 0 unless fill); ≥ every feasible objective. */
-function dualObjective(s: ArrayLike<number>, T: number, E: number, k: number, C: number, p: ArrayLike<number>, fill: boolean): number {
-  let total = 0;
-  for (let e = 0; e < E; e++) total += C * p[e]!;
-  for (let t = 0; t < T; t++) {
-    const v = Array.from({ length: E }, (_, e) => s[t * E + e]! - p[e]!).sort((a, b) => b - a);
-    for (let i = 0; i < k; i++) total += fill ? v[i]! : Math.max(0, v[i]!);
-  }
-  return total;
-}
 
 describe('auctionPrices', () => {
   it('hand-worked: 3 tokens, 2 experts, k = 1, C = 2 — the price of expert 0 lands in its optimal interval', () => {
