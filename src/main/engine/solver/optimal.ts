@@ -117,14 +117,15 @@ export function solveOptimal(
  * one's prices at the warm-start ε (measured, 4096 tokens: sigmoid 64e k=8 123 → 51 ms, skewed 16e k=8 45 → 28 ms,
  * sigmoid 1024×32 k=4 10 → 6.5 ms; starting the finer level at ε/10 instead of 1e-3 of the range gave half of that).
  */
-function coldPrices(s: Float32Array | Float64Array, T: number, E: number, k: number, C: number, fill: boolean, range: number): Float64Array {
+function coldPrices(s: Float32Array | Float64Array, T: number, E: number, k: number, C: number, fill: boolean, range: number, epsFinal = range * EPS_FINAL): Float64Array {
   const subT = Math.floor(T / SUBSAMPLE);
   const subC = Math.round((C * subT) / T);
-  if (subT < MIN_SUBSAMPLE || subC * E < k * subT) return auctionPrices(s, T, E, k, C, fill, { epsStart: range * EPS_COLD, epsFinal: range * EPS_FINAL });
+  if (subT < MIN_SUBSAMPLE || subC * E < k * subT) return auctionPrices(s, T, E, k, C, fill, { epsStart: Math.max(epsFinal, range * EPS_COLD), epsFinal });
   const subTE = new Float64Array(subT * E);
   for (let i = 0; i < subT; i++) subTE.set(s.subarray(i * SUBSAMPLE * E, (i * SUBSAMPLE + 1) * E), i * E);
-  const startE = coldPrices(subTE, subT, E, k, subC, fill, range);
-  return auctionPrices(s, T, E, k, C, fill, { epsStart: range * EPS_WARM, epsFinal: range * EPS_FINAL, startE });
+  // a sample's prices only seed the next level at the warm-start ε: finer phases there would be wasted
+  const startE = coldPrices(subTE, subT, E, k, subC, fill, range, range * EPS_WARM);
+  return auctionPrices(s, T, E, k, C, fill, { epsStart: range * EPS_WARM, epsFinal, startE });
 }
 
 /** Units the repair must move from a start: slots above capacity, and empty places on priced (saturated) experts. */
