@@ -1,14 +1,13 @@
 // The repair's move arcs (flow.ts): for every expert pair (a, b) the cheapest token to move from a to b, cached.
 //
-// Shape legend: T tokens, E experts, R = candidates kept per arc.
+// Shape legend: T tokens, E experts, C tokens per expert at most, R = candidates kept per arc (4, or 8 above C = 512).
 //   costEE/tokEE  [E*E] the cheapest move a → b (cost s_ta − s_tb) and its token (Infinity / −1 = none)
 //   candCost/candTok [E*E*R] per arc up to R cheapest candidates, ascending; boundEE [E*E] a lower bound on
 //   the cost of every valid move not among them. A candidate is valid while its token sits on a and not on b.
 // Why: the token that just moved was usually the cheapest for many arcs out of its expert, and rescanning the
 // expert's C tokens × E arcs after each move was most of the repair (measured: ~45 % of a 4096×64 k=2 solve).
-// With R candidates the next valid one takes over; only when none is left below the bound is the arc rescanned
+// With R runners-up the next valid one takes over; only when none is left below the bound is the arc rescanned
 // (O(C)), so the cached minimum stays exact.
-const R = 4;
 
 export interface MoveArcs {
   costEE: Float64Array;
@@ -23,7 +22,9 @@ export interface MoveArcs {
   offer(a: number, b: number, c: number, t: number): void;
 }
 
-export function createMoveArcs(s: Float32Array | Float64Array, T: number, E: number, onTE: Uint8Array, listET: Int32Array, loadE: Int32Array): MoveArcs {
+export function createMoveArcs(s: Float32Array | Float64Array, T: number, E: number, C: number, onTE: Uint8Array, listET: Int32Array, loadE: Int32Array): MoveArcs {
+  // a rescan costs O(C): keep more runners-up where experts hold many tokens (measured: 4 vs 8 at C = 128 and 2048)
+  const R = C > 512 ? 8 : 4;
   const costEE = new Float64Array(E * E).fill(Infinity);
   const tokEE = new Int32Array(E * E).fill(-1);
   const candCost = new Float64Array(E * E * R);

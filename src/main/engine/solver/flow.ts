@@ -47,7 +47,7 @@ export function repairFlow(
   }
   for (let e = 0; e < E; e++) flowE[e] = priceE[e]! > 0 ? C : Math.min(loadE[e]!, C);
 
-  const arcs = createMoveArcs(s, T, E, onTE, listET, loadE);
+  const arcs = createMoveArcs(s, T, E, C, onTE, listET, loadE);
   const moveCost = arcs.costEE;
   const moveTok = arcs.tokEE;
   const dropCost = new Float64Array(E).fill(Infinity);
