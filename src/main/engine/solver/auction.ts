@@ -23,7 +23,7 @@
 // repair's work, and the repair's answer is exact whatever the prices were.
 import { createPlaces } from './places';
 
-/** ε divides by this between phases (measured: 6 wastes phases, 16 leaves more ties; 10 in between) */
+/** ε divides by this between phases (6, 10 and 16 tried on the bench batches: 10 best or tied, noisy machine) */
 const THETA = 10;
 /** bids in one phase beyond this many per slot stop the auction (its prices are still a valid start) */
 const BID_BUDGET = 64;
@@ -60,9 +60,9 @@ export function auctionPrices(s: Float32Array | Float64Array, T: number, E: numb
   };
 
   // first phase: each token's top-k of s − p; it keeps the places it finds free, at the price that leaves it
-  // indifferent to its next choice (so an overloaded expert's price is that of its least keen token at once,
-  // not p_e until all C were outbid once: measured 4.8 → ? bids per slot from the previous batch's prices), and
-  // bids for the rest
+  // indifferent to its next choice, and bids for the rest. So an overloaded expert's price is that of its least
+  // keen token at once, not p_e until all C were outbid once (measured from the previous batch's prices: 4.8 →
+  // 4.2 bids per slot in the first phase)
   for (let t = 0; t < T; t++) {
     const row = t * E;
     const n = bestOf(s, row, E, k + 1, priceE, onTE, fill, topV, topI);
