@@ -14,7 +14,7 @@ import { auctionPrices, scoreRange } from './auction';
 import { repairFlow } from './flow';
 
 /** plain top-k overloaded by less than this share of all slots goes straight to the repair (an auction would cost more) */
-const WARM_START_MIN_SHARE = 1 / 8;
+const AUCTION_MIN_SHARE = 1 / 8;
 /** the auction's ε, as shares of the score range: first phase cold, first phase from given prices (or a sample's), last phase */
 const EPS_COLD = 1 / 10;
 const EPS_WARM = 1e-3;
@@ -87,7 +87,7 @@ export function solveOptimal(
   }
   // from the previous batch's prices the imbalance is mostly scattered noise (~9 % of the slots at 4096×64 k=2),
   // which the repair fixes faster than an auction would (measured: 21 vs 31 ms CPU)
-  const share = WARM_START_MIN_SHARE;
+  const share = AUCTION_MIN_SHARE;
   if (excess > share * k * T) {
     // "≤ k" rows with room for every slot are priced as "= k" rows: there every place ends up taken, so no expert
     // is left with empty places at a positive price (the auction's weak spot: its reverse steps can oscillate).
