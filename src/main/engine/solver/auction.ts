@@ -148,7 +148,7 @@ export function auctionPrices(s: Float32Array | Float64Array, T: number, E: numb
         }
       }
     }
-    if (size > 0 || eps <= opts.epsFinal) break;
+    if (size > 0 || eps <= opts.epsFinal * (1 + 1e-9)) break; // (ε/THETA/THETA… rounds above epsFinal)
     eps = Math.max(opts.epsFinal, eps / THETA);
   }
   return priceE;
