@@ -12,6 +12,9 @@ const SECTIONS: Record<string, () => Promise<{ default: BenchModule }>> = {
   store: () => import('./store'),
   external: () => import('./external-run'),
   native: () => import('./native'),
+  experts: () => import('./experts'),
+  attention: () => import('./attention'),
+  fused: () => import('./fused'),
   torch: () => import('./torch-pairs'),
   ui: () => import('./ui'),
 };

@@ -3,9 +3,9 @@
   "targets": [
     {
       "target_name": "blas",
-      "sources": ["blas.c", "experts.c", "attention.c", "fused.c"],
+      "sources": ["blas.c", "experts.c", "attention.c", "fused.c", "adamw.c"],
       "defines": ["NAPI_VERSION=8"],
-      "cflags": ["-O3"],
+      "cflags": ["-O3", "-fno-math-errno"],
       "conditions": [
         ["OS=='linux'", {
           "include_dirs": ["/usr/include/x86_64-linux-gnu", "/usr/include/aarch64-linux-gnu", "/usr/include/openblas"],

@@ -19,4 +19,6 @@ int ls_get_f64(napi_env env, napi_value v, double *out, const char *what);
 napi_status ls_register_experts(napi_env env, napi_value exports);
 napi_status ls_register_attention(napi_env env, napi_value exports);
 napi_status ls_register_fused(napi_env env, napi_value exports);
+// AdamW (adamw.c), registered from ls_register_fused.
+napi_status ls_register_adamw(napi_env env, napi_value exports);
 #endif

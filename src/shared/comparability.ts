@@ -14,7 +14,7 @@ const dataLabel = (c: RunConfig) => (c.data.kind === 'file' ? `file ${c.data.pat
 const gateLabel = (c: RunConfig) => `${c.scoreFn}${c.gateNorm && c.gateNorm !== 'auto' ? ` (renormalise ${c.gateNorm})` : ''}`;
 const shapeLabel = (c: RunConfig) => {
   const m = c.model;
-  return `${m.layers}L×${m.experts}E top-${m.topK} d${m.dModel} ctx${m.ctx} batch${m.batch}`;
+  return `${m.layers}L×${m.experts}E top-${m.topK} d${m.dModel} ctx${m.ctx} batch${m.batch}${(c.microBatches ?? 1) > 1 ? `×${c.microBatches} micro-batches` : ''}`;
 };
 const validationLabel = (c: RunConfig) => `${c.validationFraction} of the data, ${c.evalBatches} batches${c.valTokens ? `, final ${c.valTokens} tokens` : ''}`;
 

@@ -21,7 +21,7 @@ export function configLines(c: RunConfig, backend: BackendInfo | null = null): C
   return [
     { label: 'preset', value: `${c.preset}: ${m.layers} layers × ${m.experts} experts, top-${m.topK}, d ${m.dModel}, ${m.heads} heads, expert hidden ${m.expertHidden}, ctx ${m.ctx}, batch ${m.batch}` },
     { label: 'strategy', value: `${c.strategy} (${strategyOptionsText(c)}), gate ${c.scoreFn}${c.zLoss > 0 ? `, z-loss ${c.zLoss}` : ''}` },
-    { label: 'optimiser', value: `lr ${c.lr}, warm-up ${c.warmupSteps} steps, min lr ×${c.minLrRatio}, weight decay ${c.weightDecay}, grad clip ${c.gradClip}` },
+    { label: 'optimiser', value: `lr ${c.lr}, warm-up ${c.warmupSteps} steps, min lr ×${c.minLrRatio}, weight decay ${c.weightDecay}, grad clip ${c.gradClip}${(c.microBatches ?? 1) > 1 ? `, ${c.microBatches} micro-batches per step` : ''}` },
     { label: 'data', value: `${dataOf(c)}, validation ${Math.round(c.validationFraction * 100)}%` },
     { label: 'seed', value: String(c.seed) },
     { label: 'schedule', value: `${c.steps} steps (eval every ${c.evalEvery || '-'}, checkpoint every ${c.checkpointEvery || '-'})` },

@@ -82,6 +82,8 @@ export interface RunListItem {
   trainMs?: number | null;
   /** 1-based place in the training queue while the run waits for a slot */
   queuePosition?: number;
+  /** while queued: 'shared-worker' for a tfjs-node run, which also waits for the one shared engine worker */
+  queuedFor?: 'slot' | 'shared-worker';
   /** the run opened read-only because something was damaged */
   warnings: string[];
   /** written by another trainer (docs/trainers.md): read-only, no pause / stop / checkpoint */
@@ -114,6 +116,8 @@ export interface ScalarSeries {
   dead: number[];
   /** training time up to each step (sum of step times) */
   elapsedMs: number[];
+  /** mean MaxVio of the step's micro-batches (gradient accumulation; NaN / null when one batch per step) */
+  maxVioMicro: number[];
   eval: Array<{ step: number; valLoss: number; valPerplexity: number; valMaxVio: number; lossGap?: number }>;
 }
 
@@ -195,7 +199,7 @@ export interface CommandError {
 export type CommandResult<C extends CommandName> = { ok: true; value: CommandResponse<C> } | { ok: false; error: CommandError };
 
 /** balance figures every frame point carries (live runs list, Compare, curves) */
-export type FramedBalance = 'dropRate' | 'avgDropRate' | 'demandMaxVio' | 'demandAvgMaxVio' | 'entropy' | 'cv' | 'idle' | 'dead' | 'elapsedMs';
+export type FramedBalance = 'dropRate' | 'avgDropRate' | 'demandMaxVio' | 'demandAvgMaxVio' | 'entropy' | 'cv' | 'idle' | 'dead' | 'elapsedMs' | 'maxVioMicro';
 
 /** Pushed events. run:frame is coalesced to at most ~20 per second per run. */
 export interface EventPayloads {
@@ -217,8 +221,11 @@ export interface EventPayloads {
     eval?: EvalReport;
     topTokens?: TopTokensReport;
   };
-  /** queuePosition: 1-based place in the training queue, sent to every queued run whenever the queue changes */
-  'run:status': { runId: string; status: RunStatus; message?: string; backend?: BackendInfo; queuePosition?: number };
+  /**
+   * queuePosition: 1-based place in the training queue, sent to every queued run whenever the queue changes;
+   * queuedFor 'shared-worker': a tfjs-node run, which also waits for the one shared engine worker to be idle
+   */
+  'run:status': { runId: string; status: RunStatus; message?: string; backend?: BackendInfo; queuePosition?: number; queuedFor?: 'slot' | 'shared-worker' };
   'runs:changed': { reason: string };
 }
 export type EventName = keyof EventPayloads;

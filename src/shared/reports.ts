@@ -90,6 +90,16 @@ export interface StepReport extends Partial<BalanceStep> {
   supMaxVio: number;
   /** running max over steps and layers */
   supMaxVioLayer: number;
+  /**
+   * Gradient accumulation only (microBatches > 1; with one batch per step these equal maxVio): the step's
+   * micro-batches, and MaxVio of each micro-batch's own load (ideal K·T_micro/E) averaged over the micro-batches,
+   * per layer and over layers, with its running mean / max over steps. maxVio above is the global batch's.
+   */
+  microBatches?: number;
+  maxVioMicroL?: number[];
+  maxVioMicro?: number;
+  avgMaxVioMicro?: number;
+  supMaxVioMicro?: number;
   /** (token, slot) assignments dropped this step (capacity strategy), summed over layers */
   dropped: number;
   timing: StepTiming;
@@ -151,6 +161,9 @@ export interface RunSummary {
   /** AvgMaxVio / SupMaxVio of the demanded load (top-k before capacity) */
   demandAvgMaxVio?: number;
   demandSupMaxVio?: number;
+  /** gradient accumulation (microBatches > 1): AvgMaxVio / SupMaxVio of the micro-batch MaxVio (avg/supMaxVio: global batch) */
+  avgMaxVioMicro?: number;
+  supMaxVioMicro?: number;
   /** a branch: the run and step it started from; its figures cover only its own steps */
   parent?: { runId: string; step: number };
 }

@@ -63,6 +63,11 @@ export const RunConfigInputSchema = z.object({
   /** validation every N steps (0 = off) */
   evalEvery: int(0, 1_000_000).default(50),
   evalBatches: int(1, 1000).default(4),
+  /**
+   * gradient accumulation: micro-batches (each the preset's batch) per optimizer step; 1 = one batch per step.
+   * A step's global batch is microBatches × batch sequences (docs/strategies.md, "Micro-batch vs global batch").
+   */
+  microBatches: int(1, 1024).default(1),
   /** held-out tokens of the final evaluation (0 = auto: enough that MaxVio_global's sampling floor is < 0.01) */
   valTokens: int(0, 100_000_000).default(0),
   /** checkpoint every N steps (0 = only on demand and at the end) */
@@ -128,6 +133,11 @@ export function resolveRunConfig(input: unknown): ConfigResult {
 function stripPreset(id: (typeof PRESET_IDS)[number]): ModelShape {
   const { label: _label, gpuOnly: _gpu, ...shape } = PRESETS[id];
   return shape;
+}
+
+/** Tokens of one optimizer step: the global batch, microBatches × batch × ctx (configs before the option: 1). */
+export function tokensPerStep(c: Pick<RunConfig, 'model'> & { microBatches?: number }): number {
+  return (c.microBatches ?? 1) * c.model.batch * c.model.ctx;
 }
 
 /** One line per error, for the CLI and logs. */

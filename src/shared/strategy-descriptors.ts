@@ -78,7 +78,17 @@ export const STRATEGIES: Record<StrategyId, StrategyDescriptor> = {
     summary: 'Adds α·N·Σ f_i·P_i to the loss so the router learns to spread tokens.',
     paper: { title: 'Fedus et al. 2021, Switch Transformers', url: 'https://arxiv.org/abs/2101.03961' },
     defaultScoreFn: 'softmax',
-    options: [{ name: 'alpha', label: 'α', kind: 'number', default: 1e-2, min: 0, max: 1, log: true, help: ALPHA_HELP }],
+    options: [
+      { name: 'alpha', label: 'α', kind: 'number', default: 1e-2, min: 0, max: 1, log: true, help: ALPHA_HELP },
+      {
+        name: 'scope',
+        label: 'f_i over',
+        kind: 'choice',
+        default: 'micro',
+        choices: ['micro', 'global'],
+        help: 'micro: f_i of each micro-batch (Switch); global: f_i of the whole optimizer step\'s batch, all micro-batches (Qwen, Qiu et al. 2025); same with microBatches 1',
+      },
+    ],
   },
   'seq-aux-loss': {
     id: 'seq-aux-loss',

@@ -1,5 +1,6 @@
 // The protocol between the training service (main thread) and an engine worker thread.
-// Discriminated unions on `type`; errors travel as messages, never as thrown objects.
+// Discriminated unions on `type`; errors travel as messages, never as thrown objects. A worker hosts one
+// run at a time and any number in sequence: a 'start' is sent only after the previous run's 'idle'.
 import type { RunConfig } from './run-config';
 import type { BackendInfo, EvalReport, StepReport, TopTokensReport } from './reports';
 
@@ -38,6 +39,11 @@ export type WorkerReport =
   /** the loop ended: all steps done ('completed') or a stop command ('stopped') */
   | { type: 'finished'; runId: string; state: 'completed' | 'stopped'; step: number }
   | { type: 'failed'; runId: string; message: string; stack?: string }
+  /**
+   * After 'finished' or 'failed': the run's trainer is disposed and the worker takes the next 'start'.
+   * numTensors: tf.memory().numTensors now; leakedTensors: how many more than when the run began.
+   */
+  | { type: 'idle'; runId: string; threadId: number; numTensors: number; leakedTensors: number }
   | { type: 'log'; runId: string; level: 'info' | 'warn'; message: string };
 
 /** Buffers of a report to pass in postMessage's transfer list (no copy across threads). */

@@ -1,5 +1,6 @@
 // The engine worker thread through its protocol only, spawned as main does (engineWorkerEntry, source mode):
-// start → steps → pause → checkpoint → resume → stop → final checkpoint → finished; and a failure report.
+// start → steps → pause → checkpoint → resume → stop → final checkpoint → finished; a failure report; and
+// several runs in sequence in one worker (the shared tfjs-node worker): same losses, no tensor growth.
 import { Worker } from 'node:worker_threads';
 import { afterEach, describe, expect, it } from 'vitest';
 import { engineWorkerEntry } from '../../src/main/engine/worker-path';
@@ -104,4 +105,53 @@ describe('engine worker protocol', () => {
     // a user error carries no stack trace
     expect(failed.type === 'failed' && failed.stack).toBeUndefined();
   });
+});
+
+describe('sequential runs in one engine worker (the shared worker)', () => {
+  const seqCfg = (over: RunConfigInput = {}) => cfg({ preset: 'custom', model: MICRO, steps: 3, seed: 7, backend: 'wasm', evalEvery: 0, checkpointEvery: 0, ...over });
+  const lossesOf = (seen: WorkerReport[], runId: string) => seen.flatMap((m) => (m.type === 'step' && m.runId === runId ? [m.report.loss] : []));
+  const idleOf = (w: ReturnType<typeof spawn>, runId: string) => w.next((m) => m.type === 'idle' && m.runId === runId, `idle of ${runId}`);
+
+  it('refuses a start while busy; after a stop and a failure the next runs start, with the losses of a fresh worker', async () => {
+    const w = spawn();
+    live = w.worker;
+    w.send({ type: 'start', runId: 'long', config: seqCfg({ steps: 1000 }) });
+    await w.next((m) => m.type === 'step' && m.runId === 'long' && m.report.step === 2, 'step 2 of long');
+    w.send({ type: 'start', runId: 'intruder', config: seqCfg() });
+    const refused = await w.next((m) => m.type === 'failed' && m.runId === 'intruder', 'refusal');
+    expect(refused.type === 'failed' && refused.message).toBe('engine worker busy: run long is still training here, so run intruder was not started (one run at a time per worker)');
+    w.send({ type: 'stop', runId: 'long' });
+    expect(await w.next((m) => m.type === 'finished' && m.runId === 'long', 'long finished')).toMatchObject({ state: 'stopped' });
+    const idleLong = await idleOf(w, 'long');
+    if (idleLong.type !== 'idle') throw new Error('unreachable');
+    expect(idleLong.threadId).toBe(w.worker.threadId);
+    expect(idleLong.leakedTensors).toBe(0);
+
+    const path = '/nonexistent/loadscope-test/corpus.txt';
+    w.send({ type: 'start', runId: 'bad', config: seqCfg({ data: { kind: 'file', path } }) });
+    expect(await w.next((m) => m.type === 'failed' && m.runId === 'bad', 'bad failed')).toMatchObject({ message: `data file not found: ${path}` });
+    await idleOf(w, 'bad');
+
+    for (const runId of ['s1', 's2']) {
+      w.send({ type: 'start', runId, config: seqCfg() });
+      expect(await w.next((m) => m.type === 'finished' && m.runId === runId, `${runId} finished`)).toMatchObject({ state: 'completed', step: 3 });
+      await idleOf(w, runId);
+    }
+    // every run gave back all its tensors: the count after each is the count after the first
+    const idles = w.seen.flatMap((m) => (m.type === 'idle' ? [m] : []));
+    expect(idles.map((m) => m.runId)).toEqual(['long', 'bad', 's1', 's2']);
+    expect(idles.map((m) => m.numTensors)).toEqual(idles.map(() => idleLong.numTensors));
+    expect(idles.map((m) => m.threadId)).toEqual(idles.map(() => w.worker.threadId));
+    await w.worker.terminate();
+
+    // the same config in a fresh worker: the same losses, bit for bit (no state carried between runs)
+    const fresh = spawn();
+    live = fresh.worker;
+    fresh.send({ type: 'start', runId: 'f1', config: seqCfg() });
+    await fresh.next((m) => m.type === 'finished', 'fresh finished');
+    const expected = lossesOf(fresh.seen, 'f1');
+    expect(expected).toHaveLength(3);
+    expect(lossesOf(w.seen, 's1')).toEqual(expected);
+    expect(lossesOf(w.seen, 's2')).toEqual(expected);
+  }, 240_000);
 });

@@ -13,8 +13,8 @@ const env = { ...process.env, LOADSCOPE_FROM_SOURCE: '1' };
 const tmp = tempRunsDir();
 afterAll(() => tmp.cleanup());
 
-function cli(args: string[]) {
-  const r = spawnSync(process.execPath, [bin, ...args], { cwd: root, env, encoding: 'utf8', timeout: 400_000 });
+function cli(args: string[], extraEnv: Record<string, string> = {}) {
+  const r = spawnSync(process.execPath, [bin, ...args], { cwd: root, env: { ...env, ...extraEnv }, encoding: 'utf8', timeout: 400_000 });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 const jsonLines = (stdout: string) => stdout.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
@@ -82,4 +82,15 @@ describe('loadscope sweep', () => {
     expect(unknown.code).toBe(1);
     expect(unknown.stderr).toMatch(/no sweep "sweep-20200101-000000-abcdef"/);
   }, 120_000);
+
+  it('runs on the shared engine worker (LOADSCOPE_SHARED_WORKER=1) queue for it, and the sweep says so once per run', () => {
+    const r = cli(['sweep', '--preset', 'tiny', '--strategy', 'none', '--seeds', '1,2,3', '--steps', '2', '--backend', 'wasm',
+      '--eval-every', '0', '--checkpoint-every', '0', '--out', join(tmp.dir, 'shared'), '--json'], { LOADSCOPE_SHARED_WORKER: '1' });
+    expect(r.code).toBe(0);
+    expect(jsonLines(r.stdout).at(-1)).toMatchObject({ type: 'summary', status: 'done', runs: 3, completed: 3 });
+    // the first run starts at once; the two behind it are told their place and what they wait for, once each
+    const told = r.stderr.split('\n').filter((l) => /queued \(position \d, one run at a time on the shared engine worker\)/.test(l));
+    expect(told).toHaveLength(2);
+    expect(new Set(told.map((l) => l.split(' ')[2])).size).toBe(2);
+  }, 300_000);
 });

@@ -147,27 +147,93 @@ describe('TrainingService orchestration (stand-in worker)', () => {
   });
 });
 
-describe('native-backend runs (one at a time)', () => {
-  it('queues a second native run even with free slots, and can share one long-lived worker', async () => {
+describe('shared-worker runs (tfjs-node: one at a time in one long-lived worker)', () => {
+  /** the thread each run's 'idle' report came from */
+  const idleThreads = new Map<string, number>();
+  async function sharedService(client: RecordingClient, failFirstRunAtStep = 0) {
     const tmp = tempRunsDir();
     cleanups.push(tmp.cleanup);
     const { TrainingService } = await import('../../src/main/services/training-service');
     const { RunStore } = await import('../../src/main/store/run-store');
-    const client = new RecordingClient();
-    const training = new TrainingService({
-      store: new RunStore(tmp.dir), emit: (e, p) => client.send(e, p), maxConcurrentRuns: () => 4,
-      workerEntry: fakeWorkerEntry, placement: () => 'native', keepNativeWorker: true, log: () => undefined,
+    const store = new RunStore(tmp.dir);
+    let created = 0;
+    if (failFirstRunAtStep > 0) {
+      // the first run's writer fails at that step, as a full disk would: the service ends the run on its side
+      const create = store.create.bind(store);
+      store.create = async (...args) => {
+        const w = await create(...args);
+        if (created++ > 0) return w;
+        const append = w.appendStep.bind(w);
+        w.appendStep = (r) => {
+          if (r.step === failFirstRunAtStep) throw Object.assign(new Error('no space left on device'), { code: 'ENOSPC' });
+          append(r);
+        };
+        return w;
+      };
+    }
+    return new TrainingService({
+      store, emit: (e, p) => client.send(e, p), maxConcurrentRuns: () => 4,
+      workerEntry: fakeWorkerEntry, placement: () => 'shared', log: () => undefined,
+      onReport: (m) => void (m.type === 'idle' && idleThreads.set(m.runId, m.threadId)),
     });
+  }
+
+  it('queues a second shared run even with free slots, then runs it in the same thread', async () => {
+    const client = new RecordingClient();
+    const training = await sharedService(client);
     try {
       const a = (await training.start(tinyConfig({ steps: 20 }))).runId;
       const b = (await training.start(tinyConfig({ steps: 5 }))).runId;
       const workerA = training.workerOf(a);
       expect(training.workerOf(b)).toBeNull();
+      expect(training.queuePositionOf(b)).toBe(1);
+      expect(client.of('run:status', b).at(-1)).toMatchObject({ status: 'created', queuePosition: 1, message: 'queued (position 1, one run at a time on the shared engine worker)', queuedFor: 'shared-worker' });
+      expect(training.queuedForOf(b)).toBe('shared-worker');
       expect(await training.waitFor(a)).toBe('completed');
       await until('b started', () => training.workerOf(b));
-      // the same thread hosts b after a
+      // the same thread hosts b after a: not terminated after a's 'finished'
       expect(training.workerOf(b)!.threadId).toBe(workerA!.threadId);
       expect(await training.waitFor(b)).toBe('completed');
+      await until('b idle', () => idleThreads.has(b));
+      expect([idleThreads.get(a), idleThreads.get(b)]).toEqual([workerA!.threadId, workerA!.threadId]);
+    } finally {
+      await training.dispose();
+    }
+  });
+
+  it('a crashed shared worker fails its run with one line; the queued run starts on a new worker', async () => {
+    const client = new RecordingClient();
+    const training = await sharedService(client);
+    try {
+      const a = (await training.start(tinyConfig({ steps: 100_000 }))).runId;
+      const b = (await training.start(tinyConfig({ steps: 5 }))).runId;
+      await until('a stepping', () => client.lastStep(a) >= 2);
+      const first = training.workerOf(a)!;
+      await first.terminate();
+      expect(await training.waitFor(a)).toBe('failed');
+      expect(training.failureOf(a)).toBe('engine worker exited unexpectedly (exit code 1) (the shared worker; the next run starts a new one)');
+      expect(await training.waitFor(b)).toBe('completed');
+      expect(client.statuses(b)).toContain('running');
+      await until('b idle', () => idleThreads.has(b));
+      expect(idleThreads.get(b)).not.toBe(first.threadId);
+    } finally {
+      await training.dispose();
+    }
+  });
+
+  it('a run failed by the service (store write) is stopped in the shared worker, which then takes the next run', async () => {
+    const client = new RecordingClient();
+    const training = await sharedService(client, 3);
+    try {
+      // without the stop, a's 100 000 steps would keep the shared worker busy and b would never start
+      const a = (await training.start(tinyConfig({ steps: 100_000 }))).runId;
+      const b = (await training.start(tinyConfig({ steps: 5 }))).runId;
+      const bDone = training.waitFor(b);
+      expect(await training.waitFor(a)).toBe('failed');
+      expect(training.failureOf(a)).toMatch(/no space left on device/);
+      expect(await bDone).toBe('completed');
+      await until('b idle', () => idleThreads.has(b));
+      expect(idleThreads.get(b)).toBe(idleThreads.get(a));
     } finally {
       await training.dispose();
     }

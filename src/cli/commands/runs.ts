@@ -193,7 +193,9 @@ function summaryLine(s: RunSummary): string {
   const drops = s.dropRate ? `  DROPS TOKENS ${(100 * s.dropRate).toFixed(1)}%` : '';
   const demand = s.demandAvgMaxVio === undefined ? '' : `  demanded AvgMaxVio ${fmt(s.demandAvgMaxVio)} SupMaxVio ${fmt(s.demandSupMaxVio ?? null)}`;
   const train = s.trainMs === undefined ? '' : `  training ${(s.trainMs / 1000).toFixed(1)} s`;
-  return `  summary     AvgMaxVio ${fmt(s.avgMaxVio)} SupMaxVio ${fmt(s.supMaxVio)}${demand}${drops}${train}  wall ${(s.wallMs / 1000).toFixed(1)} s`;
+  // gradient accumulation: AvgMaxVio above is the global batch's, this the micro-batches'
+  const micro = s.avgMaxVioMicro === undefined ? '' : `  micro-batch AvgMaxVio ${fmt(s.avgMaxVioMicro)} SupMaxVio ${fmt(s.supMaxVioMicro ?? null)}`;
+  return `  summary     AvgMaxVio ${fmt(s.avgMaxVio)} SupMaxVio ${fmt(s.supMaxVio)}${micro}${demand}${drops}${train}  wall ${(s.wallMs / 1000).toFixed(1)} s`;
 }
 
 async function exportRun(store: RunStore, runId: string, series: string | undefined, format: string | undefined, out: string | undefined): Promise<number> {

@@ -5,7 +5,8 @@ import { parseArgs } from 'node:util';
 import { CliError, type Command } from '../cli-util';
 import { formatFieldErrors } from '../../shared/run-config';
 import type { SweepSpec } from '../../shared/sweep';
-import { composeServices } from '../../main/services/compose';
+import { composeServices, type Services } from '../../main/services/compose';
+import type { EventPayloads } from '../../shared/ipc-contract';
 import { ServiceError } from '../../main/services/errors';
 import { defaultRunsDir } from '../../main/services/paths';
 import { configFromFlags } from './train';
@@ -17,7 +18,7 @@ const HELP = `usage: loadscope sweep --strategy A,B [--set NAME=V1,V2,...] --see
   --set NAME=V1,V2       a strategy option's values (repeatable); multiplies only the strategies that have it
   --seeds 1,2,3          seeds (default 1)
   --name TEXT            the sweep's name
-  --preset --steps --data --lr --backend --dispatch --z-loss --score-fn --eval-every --checkpoint-every
+  --preset --steps --data --lr --backend --dispatch --z-loss --score-fn --eval-every --checkpoint-every --micro-batches
                          shared by every run, as in loadscope train
   --out DIR, --runs DIR  the runs folder (default ${defaultRunsDir()}); the manifest is DIR/.sweeps/<id>.json
   --json                 one JSON object per finished run on stdout, then a summary object
@@ -26,7 +27,7 @@ Ctrl-C checkpoints and stops every run of the sweep; --resume continues it.`;
 const OPTIONS = {
   preset: { type: 'string' }, strategy: { type: 'string' }, set: { type: 'string', multiple: true }, seeds: { type: 'string' }, steps: { type: 'string' },
   data: { type: 'string' }, lr: { type: 'string' }, backend: { type: 'string' }, dispatch: { type: 'string' }, 'z-loss': { type: 'string' },
-  'score-fn': { type: 'string' }, 'eval-every': { type: 'string' }, 'checkpoint-every': { type: 'string' }, name: { type: 'string' },
+  'score-fn': { type: 'string' }, 'eval-every': { type: 'string' }, 'checkpoint-every': { type: 'string' }, 'micro-batches': { type: 'string' }, name: { type: 'string' },
   out: { type: 'string' }, runs: { type: 'string' }, json: { type: 'boolean' }, resume: { type: 'string' }, help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -55,6 +56,24 @@ export function specFromFlags(v: Record<string, string | string[] | boolean | un
   return { ...(name ? { name } : {}), base, strategies: list('--strategy', v.strategy) as SweepSpec['strategies'], options, seeds };
 }
 
+/**
+ * Runs on the tensorflow backend train one at a time in the shared engine worker (its addon loads once per
+ * process), whatever the slots: say so once per run, on stderr, so a waiting sweep does not look stuck.
+ */
+function announceSharedQueue(services: Services): () => void {
+  const told = new Set<string>();
+  return services.events.subscribe({
+    isBusy: () => false,
+    send: (event, payload) => {
+      if (event !== 'run:status') return;
+      const s = payload as EventPayloads['run:status'];
+      if (s.status !== 'created' || s.queuedFor !== 'shared-worker' || told.has(s.runId)) return;
+      told.add(s.runId);
+      console.error(`loadscope: run ${s.runId} ${s.message ?? 'queued for the shared engine worker'}`);
+    },
+  });
+}
+
 const command: Command = async (argv) => {
   let v: Record<string, string | string[] | boolean | undefined>;
   try {
@@ -72,10 +91,13 @@ const command: Command = async (argv) => {
   const runsDir = resolve((v.out ?? v.runs ?? defaultRunsDir()) as string);
   const json = v.json === true;
   const services = await composeServices({ runsDir, recover: false, log: (level, m) => (level === 'warn' ? console.error(`loadscope: ${m}`) : undefined) });
+  // before the runs are queued: their first queue place is announced while the sweep starts
+  const unsubscribe = announceSharedQueue(services);
   let started: { sweepId: string; runIds: string[] };
   try {
     started = resumeId ? await services.sweeps.resume(resumeId) : await services.sweeps.start(spec);
   } catch (err) {
+    unsubscribe();
     await services.dispose();
     if (err instanceof ServiceError) {
       const msg = err.fieldErrors?.length ? formatFieldErrors(err.fieldErrors) : err.message;
@@ -104,6 +126,7 @@ const command: Command = async (argv) => {
     else console.error(`loadscope: [${finished}/${runIds.length}] ${row?.key ?? id}: ${status}`);
   }));
   await services.sweeps.waitFor(sweepId);
+  unsubscribe();
   process.off('SIGINT', onSigint);
   await services.dispose();
   const detail = services.sweeps.get(sweepId);

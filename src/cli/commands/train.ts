@@ -26,6 +26,7 @@ const HELP = `usage: loadscope train [options]            train a new run
   --eval-batches N       validation batches of each periodic evaluation (default 4)
   --val-tokens N         held-out tokens of the final evaluation (default 0 = enough for a MaxVio floor < 0.01)
   --warmup N             learning-rate warm-up steps (default 20)
+  --micro-batches K      gradient accumulation: K micro-batches (each --batch sequences) per optimizer step (default 1)
   --gate-norm auto|on|off  renormalise the k gate values (auto: softmax on, sigmoid off)
   --layers N --experts N --top-k N --d-model N --heads N --ctx N --batch N --expert-hidden N
                          model shape overrides (with --preset custom: on top of tiny)
@@ -41,7 +42,7 @@ const OPTIONS = {
   'z-loss': { type: 'string' }, 'score-fn': { type: 'string' }, 'eval-every': { type: 'string' }, 'checkpoint-every': { type: 'string' },
   name: { type: 'string' }, out: { type: 'string' }, runs: { type: 'string' }, json: { type: 'boolean' }, resume: { type: 'string' },
   checkpoint: { type: 'string' }, help: { type: 'boolean', short: 'h' },
-  'eval-batches': { type: 'string' }, 'val-tokens': { type: 'string' }, warmup: { type: 'string' }, 'gate-norm': { type: 'string' }, 'compose-capacity': { type: 'string' }, 'compose-seq-aux': { type: 'string' },
+  'eval-batches': { type: 'string' }, 'micro-batches': { type: 'string' }, 'val-tokens': { type: 'string' }, warmup: { type: 'string' }, 'gate-norm': { type: 'string' }, 'compose-capacity': { type: 'string' }, 'compose-seq-aux': { type: 'string' },
   layers: { type: 'string' }, experts: { type: 'string' }, 'top-k': { type: 'string' }, 'd-model': { type: 'string' }, heads: { type: 'string' },
   ctx: { type: 'string' }, batch: { type: 'string' }, 'expert-hidden': { type: 'string' }, devices: { type: 'string' }, placement: { type: 'string' },
 } as const;
@@ -53,7 +54,7 @@ const SHAPE_FLAGS = { layers: 'layers', experts: 'experts', 'top-k': 'topK', 'd-
 const FLAG_OF: Record<string, string> = {
   preset: '--preset', strategy: '--strategy', strategyOptions: '--set', steps: '--steps', seed: '--seed', lr: '--lr',
   backend: '--backend', dispatch: '--dispatch', data: '--data', zLoss: '--z-loss', scoreFn: '--score-fn', evalEvery: '--eval-every', checkpointEvery: '--checkpoint-every', name: '--name',
-  evalBatches: '--eval-batches', valTokens: '--val-tokens', warmupSteps: '--warmup', gateNorm: '--gate-norm', composeCapacity: '--compose-capacity', composeSeqAux: '--compose-seq-aux', model: '--layers/--experts/… (model)', expertParallel: '--devices/--placement',
+  evalBatches: '--eval-batches', microBatches: '--micro-batches', valTokens: '--val-tokens', warmupSteps: '--warmup', gateNorm: '--gate-norm', composeCapacity: '--compose-capacity', composeSeqAux: '--compose-seq-aux', model: '--layers/--experts/… (model)', expertParallel: '--devices/--placement',
 };
 
 /** Numbers stay numbers for the schema; anything else goes through as typed so the error shows it. */
@@ -67,7 +68,7 @@ export function configFromFlags(v: Record<string, string | string[] | boolean | 
     steps: num(s('steps')), seed: num(s('seed')), lr: num(s('lr')), backend: s('backend'), dispatch: s('dispatch'), zLoss: num(s('z-loss')),
     scoreFn: s('score-fn'), evalEvery: num(s('eval-every')), checkpointEvery: num(s('checkpoint-every')),
     data: data === undefined ? undefined : data === 'synthetic' || data === 'corpus' ? { kind: data } : { kind: 'file', path: resolve(data) },
-    evalBatches: num(s('eval-batches')), valTokens: num(s('val-tokens')), warmupSteps: num(s('warmup')), gateNorm: s('gate-norm'),
+    evalBatches: num(s('eval-batches')), microBatches: num(s('micro-batches')), valTokens: num(s('val-tokens')), warmupSteps: num(s('warmup')), gateNorm: s('gate-norm'),
     composeCapacity: num(s('compose-capacity')), composeSeqAux: num(s('compose-seq-aux')),
   };
   const model: Record<string, unknown> = {};
@@ -115,7 +116,7 @@ const command: Command = async (argv) => {
   const onReport = (msg: WorkerReport) => {
     if (msg.type === 'step') {
       const r = msg.report;
-      if (json) process.stdout.write(JSON.stringify({ type: 'step', step: r.step, loss: r.loss, maxVio: r.maxVio, avgMaxVio: r.avgMaxVio, supMaxVio: r.supMaxVio, tokensPerSec: r.tokensPerSec, lr: r.lr, dropped: r.dropped, dropRate: r.dropRate, demandMaxVio: r.demandMaxVio, entropy: r.entropy, cv: r.cv, idle: r.idle, dead: r.dead }) + '\n');
+      if (json) process.stdout.write(JSON.stringify({ type: 'step', step: r.step, loss: r.loss, maxVio: r.maxVio, avgMaxVio: r.avgMaxVio, supMaxVio: r.supMaxVio, ...(r.maxVioMicro === undefined ? {} : { maxVioMicro: r.maxVioMicro }), tokensPerSec: r.tokensPerSec, lr: r.lr, dropped: r.dropped, dropRate: r.dropRate, demandMaxVio: r.demandMaxVio, entropy: r.entropy, cv: r.cv, idle: r.idle, dead: r.dead }) + '\n');
       bar?.update(r);
     } else if (msg.type === 'log' && msg.level === 'warn') bar?.note(`warning: ${msg.message}`);
   };

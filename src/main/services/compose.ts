@@ -62,7 +62,7 @@ export async function composeServices(opts: ComposeOptions): Promise<Services> {
     log,
   });
   if (opts.recover !== false) await training.recoverInterrupted();
-  const runs = new RunService(store, (id) => training.statusOf(id) !== null, { queuePositionOf: (id) => training.queuePositionOf(id), liveSummaryOf: (id) => training.liveSummaryOf(id) });
+  const runs = new RunService(store, (id) => training.statusOf(id) !== null, { queuePositionOf: (id) => training.queuePositionOf(id), queuedForOf: (id) => training.queuedForOf(id), liveSummaryOf: (id) => training.liveSummaryOf(id) });
   const tail = opts.tailExternal === false ? null : new ExternalTail(runsDir, (event, payload) => events.emit(event, payload));
   tail?.start();
   const ok = { ok: true } as const;

@@ -38,6 +38,7 @@ export class RunFrames {
     this.points.push({
       step: r.step, loss: r.loss, maxVio: r.maxVio, avgMaxVio: r.avgMaxVio, supMaxVio: r.supMaxVio, tokensPerSec: r.tokensPerSec, lr: r.lr, dropped: r.dropped,
       dropRate: r.dropRate, avgDropRate: r.avgDropRate, demandMaxVio: r.demandMaxVio, demandAvgMaxVio: r.demandAvgMaxVio, entropy: r.entropy, cv: r.cv, idle: r.idle, dead: r.dead, elapsedMs: r.elapsedMs,
+      ...(r.maxVioMicro === undefined ? {} : { maxVioMicro: r.maxVioMicro }),
     });
     this.schedule();
   }

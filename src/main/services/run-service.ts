@@ -9,6 +9,8 @@ import { conflict, messageOf, notFound, ServiceError } from './errors';
 
 export interface LiveRuns {
   queuePositionOf(runId: string): number | null;
+  /** optional: what a queued run waits for (a slot, or also the shared engine worker) */
+  queuedForOf?(runId: string): 'slot' | 'shared-worker' | null;
   liveSummaryOf(runId: string): RunSummary | null;
 }
 
@@ -25,7 +27,8 @@ export class RunService {
     const items = await this.store.list();
     return items.map((i) => {
       const queuePosition = this.live.queuePositionOf(i.runId);
-      return queuePosition === null ? i : { ...i, queuePosition };
+      const queuedFor = this.live.queuedForOf?.(i.runId) ?? null;
+      return queuePosition === null ? i : { ...i, queuePosition, ...(queuedFor ? { queuedFor } : {}) };
     });
   }
 

@@ -4,6 +4,7 @@ import type { RunConfig } from '../../shared/run-config';
 import type { BackendInfo, EvalReport, RunStatus, RunSummary, StepReport } from '../../shared/reports';
 import type { CheckpointData } from '../../shared/worker-protocol';
 import type { RunWriter } from '../store/types';
+import { messageOf, storeFailure } from './errors';
 import type { RunFrames } from './run-frames';
 import type { WorkerHost } from './worker-host';
 
@@ -20,8 +21,10 @@ export class RunSession {
   status: RunStatus = 'created';
   /** end() has begun: the run still counts against the slots until its folder is closed */
   ending = false;
-  /** uses the native (tfjs-node) backend: such runs train one at a time */
-  native = false;
+  /** trains in the shared worker (tfjs-node backend): such runs go one at a time */
+  shared = false;
+  /** the worker reported 'finished' or 'failed' for this run (else ending it must also stop it there) */
+  workerDone = false;
   host: WorkerHost | null = null;
   backend: BackendInfo | null = null;
   lastReport: StepReport | null = null;
@@ -105,6 +108,11 @@ export class RunSession {
       demandAvgMaxVio: r.demandAvgMaxVio,
       demandSupMaxVio: r.demandSupMaxVio,
     };
+    // gradient accumulation: the micro-batches' figures beside the global batch's avg/supMaxVio
+    if (r.avgMaxVioMicro !== undefined) {
+      s.avgMaxVioMicro = r.avgMaxVioMicro;
+      s.supMaxVioMicro = r.supMaxVioMicro;
+    }
     if (this.parent) s.parent = this.parent;
     if (this.lastEval) s.finalValPerplexity = this.lastEval.valPerplexity;
     return s;
@@ -118,6 +126,41 @@ export class RunSession {
       else continue;
       this.waiters.splice(i, 1);
     }
+  }
+
+  /**
+   * Write the final status and summary and close the folder, once pending writes settled. A write that
+   * failed while the run was ending (its last checkpoint), or fails now, turns any end into 'failed'.
+   */
+  async closeFolder(status: RunStatus, failure: string | undefined, warn: (message: string) => void): Promise<{ status: RunStatus; failure?: string }> {
+    await this.settled();
+    if (this.storeFailure) {
+      status = 'failed';
+      failure = this.storeFailure;
+    }
+    const summary = this.summary();
+    try {
+      this.writer.setStatus(status, { ...(this.backend ? { backend: this.backend } : {}), ...(failure ? { failure } : {}), ...(summary ? { summary } : {}) });
+    } catch (err) {
+      status = 'failed';
+      failure = `${failure ? `${failure}; ` : ''}${storeFailure(err, 'meta.json')}`;
+      warn(failure);
+    }
+    try {
+      await this.writer.close();
+    } catch (err) {
+      if (status !== 'failed') {
+        status = 'failed';
+        failure = storeFailure(err, 'the run files at close');
+        try {
+          this.writer.setStatus('failed', { failure });
+        } catch {
+          // meta.json cannot be written either: the failure is still reported by the caller
+        }
+      }
+      warn(`could not close its folder: ${messageOf(err)}`);
+    }
+    return { status, ...(failure ? { failure } : {}) };
   }
 
   finish(status: RunStatus): void {

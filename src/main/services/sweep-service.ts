@@ -137,11 +137,12 @@ export class SweepService {
     const m = (meta.ok ? meta.value : {}) as { status?: string; summary?: { tokensPerSecMedian?: number; finalValPerplexity?: number } | null };
     const cfg = readJsonFile(join(dir, FILES.config));
     const model = ((cfg.ok ? (cfg.value as { model?: Record<string, number> }).model : null) ?? {}) as Record<string, number>;
+    const microBatches = (cfg.ok ? (cfg.value as { microBatches?: number }).microBatches : undefined) ?? 1;
     const last = readLastRecord(join(dir, FILES.steps)).record;
     const lastEval = readLastRecord(join(dir, FILES.eval)).record;
     const num = (x: unknown) => (typeof x === 'number' && Number.isFinite(x) ? x : null);
     // dropped (token, slot) assignments of the last step over all k·T·L of them
-    const slots = (model.batch ?? 0) * (model.ctx ?? 0) * (model.topK ?? 0) * (model.layers ?? 0);
+    const slots = microBatches * (model.batch ?? 0) * (model.ctx ?? 0) * (model.topK ?? 0) * (model.layers ?? 0);
     const dropped = num(last?.dropped);
     return {
       ...base,

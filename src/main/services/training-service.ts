@@ -1,6 +1,6 @@
-// Starts, controls and watches training runs: one engine worker per run (runs on the native tfjs-node
-// backend, whose addon loads in one thread at a time, queue for each other, optionally in one long-lived
-// worker), every report appended to the run store, coalesced frames and statuses pushed to the clients.
+// Starts, controls and watches training runs: one engine worker per run, or for runs on the native
+// tfjs-node backend (whose addon loads in one thread per process) one shared long-lived worker they queue
+// for (worker-pool.ts); every report appended to the run store, coalesced frames and statuses pushed.
 import { existsSync } from 'node:fs';
 import type { EventName, EventPayloads } from '../../shared/ipc-contract';
 import { resolveRunConfig, type RunConfig } from '../../shared/run-config';
@@ -12,9 +12,11 @@ import { totalmem } from 'node:os';
 import { memoryProblem } from '../../shared/memory-estimate';
 import { conflict, invalid, messageOf, notFound, ServiceError, storeFailure } from './errors';
 import { RunFrames } from './run-frames';
+import { RunQueue } from './run-queue';
 import { RunSession } from './run-session';
-import { WorkerHost } from './worker-host';
+import type { WorkerHost } from './worker-host';
 import { usesNativeBackend } from './system-info';
+import { defaultPlacement, WorkerPool, type Placement } from './worker-pool';
 import { webgpuUnavailable } from '../engine/worker-path';
 import { INTERRUPTED_MESSAGE, loadCheckpoint, recoverInterrupted, withTimeout } from './run-origins';
 
@@ -24,14 +26,8 @@ export interface TrainingServiceOptions {
   /** read on every scheduling decision, so a settings change applies to the next start */
   maxConcurrentRuns(): number;
   workerEntry?: () => WorkerEntry;
-  /** 'native': the run loads the process-wide native addon, so native runs go one at a time */
-  placement?: (config: RunConfig) => 'own' | 'native';
-  /**
-   * Native runs share one long-lived worker instead of a fresh one each. Off by default: the engine
-   * worker hosts one run per lifetime (src/main/engine/worker.ts); turn on for an engine that accepts
-   * several 'start's (the protocol carries runId on every message).
-   */
-  keepNativeWorker?: boolean;
+  /** 'shared': the run trains in the one long-lived worker, one run at a time (default: defaultPlacement) */
+  placement?: (config: RunConfig) => Placement;
   /** every worker report, unthrottled, after it was stored (the CLI prints steps from here) */
   onReport?: (msg: WorkerReport) => void;
   log?: (level: 'info' | 'warn', message: string) => void;
@@ -49,13 +45,18 @@ function assertFits(config: RunConfig): void {
 
 export class TrainingService {
   private readonly runs = new Map<string, RunSession>();
-  private readonly queue: RunSession[] = [];
-  private sharedHost: WorkerHost | null = null;
+  private readonly queue = new RunQueue((status) => this.opts.emit('run:status', status));
+  private readonly pool: WorkerPool;
   private disposed = false;
   /** why each ended run failed (also when meta.json could not take the reason) */
   private readonly failures = new Map<string, string | null>();
 
-  constructor(private readonly opts: TrainingServiceOptions) {}
+  constructor(private readonly opts: TrainingServiceOptions) {
+    this.pool = new WorkerPool(opts.workerEntry ?? engineWorkerEntry, {
+      report: (h, m) => this.onReport(h, m),
+      crashed: (h, reason, ids) => this.onCrash(h, reason, ids),
+    });
+  }
 
   /** Mark runs a dead process left running/paused as failed (see recovery.ts). */
   recoverInterrupted(): Promise<string[]> {
@@ -126,13 +127,10 @@ export class TrainingService {
   async stop(runId: string): Promise<void> {
     const run = this.runs.get(runId);
     if (!run) throw notFound(`run ${runId} is not training`);
-    const queued = this.queue.indexOf(run);
-    if (queued >= 0) {
+    if (this.queue.remove(run)) {
       // cancelling a queued run: it never trained, so it ends 'stopped' with no checkpoint, and the runs behind move up
-      this.queue.splice(queued, 1);
-      run.queuePosition = null;
       await this.end(run, 'stopped', undefined, 'cancelled before it started');
-      this.announceQueue();
+      this.queue.announcePlaces();
       return;
     }
     run.host!.post({ type: 'stop', runId });
@@ -180,7 +178,7 @@ export class TrainingService {
   async dispose(timeoutMs = 30_000): Promise<void> {
     if (this.disposed) return;
     this.disposed = true;
-    for (const run of this.queue.splice(0)) await this.end(run, 'stopped');
+    for (const run of this.queue.drain()) await this.end(run, 'stopped');
     const live = [...this.runs.values()];
     await Promise.all(
       live.map(async (run) => {
@@ -194,8 +192,7 @@ export class TrainingService {
         if (!ended) await this.end(run, 'failed', 'did not stop in time when Loadscope quit');
       }),
     );
-    await this.sharedHost?.terminate();
-    this.sharedHost = null;
+    await this.pool.dispose();
   }
 
   // ---- internals ----
@@ -205,6 +202,7 @@ export class TrainingService {
   }
 
   private enqueue(run: RunSession): { runId: string } {
+    run.shared = (this.opts.placement ?? defaultPlacement)(run.config) === 'shared';
     this.runs.set(run.runId, run);
     this.queue.push(run);
     this.opts.emit('runs:changed', { reason: 'run created' });
@@ -214,8 +212,12 @@ export class TrainingService {
 
   /** 1-based place of a run in the training queue; null when it is not queued. */
   queuePositionOf(runId: string): number | null {
-    const i = this.queue.findIndex((r) => r.runId === runId);
-    return i >= 0 ? i + 1 : null;
+    return this.queue.positionOf(runId);
+  }
+
+  /** What a queued run waits for: a free slot, or also the shared engine worker (tfjs-node); null when not queued. */
+  queuedForOf(runId: string): 'slot' | 'shared-worker' | null {
+    return this.queue.waitsFor(runId);
   }
 
   /** The figures of a run still training (the stored summary is written only when it ends). */
@@ -223,46 +225,31 @@ export class TrainingService {
     return this.runs.get(runId)?.summary() ?? null;
   }
 
-  /** Tell every queued run its place: the queue changes when runs start, end or are cancelled. */
-  private announceQueue(): void {
-    this.queue.forEach((run, i) => {
-      const queuePosition = i + 1;
-      if (run.queuePosition === queuePosition) return;
-      run.queuePosition = queuePosition;
-      this.opts.emit('run:status', { runId: run.runId, status: 'created', message: `queued (position ${queuePosition})`, queuePosition });
-    });
-  }
-
-  /** Start queued runs while there are free slots (a native run also waits for the other native run). */
+  /** Start queued runs while there are free slots; a shared run also waits until the shared worker is idle. */
   private pump(): void {
-    const placement = this.opts.placement ?? ((c: RunConfig) => (usesNativeBackend(c) ? 'native' : 'own'));
-    for (let i = 0; i < this.queue.length; i++) {
-      const launchedCount = this.runs.size - this.queue.length;
-      if (launchedCount >= Math.max(1, this.opts.maxConcurrentRuns())) break;
-      const run = this.queue[i];
-      run.native = placement(run.config) === 'native';
-      if (run.native && [...this.runs.values()].some((r) => r.native && r.host)) continue;
-      this.queue.splice(i--, 1);
-      run.queuePosition = null;
+    while (this.runs.size - this.queue.length < Math.max(1, this.opts.maxConcurrentRuns())) {
+      const run = this.queue.takeNext((r) => !r.shared || this.pool.sharedFree());
+      if (!run) break;
       this.launch(run);
     }
-    this.announceQueue();
+    this.queue.announcePlaces();
   }
 
   private launch(run: RunSession): void {
-    const entry = (this.opts.workerEntry ?? engineWorkerEntry)();
-    const handlers = { report: (h: WorkerHost, m: WorkerReport) => this.onReport(h, m), crashed: (h: WorkerHost, reason: string, ids: string[]) => this.onCrash(h, reason, ids) };
-    let host: WorkerHost;
-    if (run.native && this.opts.keepNativeWorker) host = this.sharedHost?.alive ? this.sharedHost : (this.sharedHost = new WorkerHost(entry, handlers, true));
-    else host = new WorkerHost(entry, handlers);
+    const host = this.pool.acquire(run.runId, run.shared ? 'shared' : 'own');
     run.host = host;
     run.markLaunched();
-    host.runIds.add(run.runId);
     this.setStatus(run, 'running');
     host.post({ type: 'start', runId: run.runId, config: run.config, resumeFrom: run.resumeFrom });
   }
 
   private onReport(host: WorkerHost, msg: WorkerReport): void {
+    if (msg.type === 'idle') {
+      // after its run has left the service: the shared worker takes the next queued run now
+      if (this.pool.idle(host, msg) && !this.disposed) this.pump();
+      this.opts.onReport?.(msg);
+      return;
+    }
     const run = this.runs.get(msg.runId);
     if (!run || run.host !== host) return;
     // a checkpoint that could not be written fails the run: nothing may report a save that did not happen
@@ -308,9 +295,11 @@ export class TrainingService {
           this.setStatus(run, msg.state);
           break;
         case 'finished':
+          run.workerDone = true;
           void this.end(run, msg.state);
           break;
         case 'failed':
+          run.workerDone = true;
           void this.end(run, 'failed', msg.message);
           break;
         case 'log':
@@ -328,10 +317,11 @@ export class TrainingService {
   }
 
   private onCrash(host: WorkerHost, reason: string, runIds: string[]): void {
-    if (this.sharedHost === host) this.sharedHost = null;
+    this.pool.crashed(host);
+    const why = host.shared ? `${reason} (the shared worker; the next run starts a new one)` : reason;
     for (const id of runIds) {
       const run = this.runs.get(id);
-      if (run && run.host === host) void this.end(run, 'failed', reason);
+      if (run && run.host === host) void this.end(run, 'failed', why);
     }
   }
 
@@ -347,38 +337,9 @@ export class TrainingService {
     if (run.ending || this.runs.get(run.runId) !== run) return;
     run.ending = true;
     run.frames.flush();
-    await run.settled();
-    // a write that failed while the run was ending (its last checkpoint) turns any end into 'failed'
-    if (run.storeFailure) {
-      status = 'failed';
-      failure = run.storeFailure;
-    }
-    const summary = run.summary();
-    try {
-      run.writer.setStatus(status, { ...(run.backend ? { backend: run.backend } : {}), ...(failure ? { failure } : {}), ...(summary ? { summary } : {}) });
-    } catch (err) {
-      status = 'failed';
-      failure = `${failure ? `${failure}; ` : ''}${storeFailure(err, 'meta.json')}`;
-      this.log('warn', `run ${run.runId}: ${failure}`);
-    }
-    try {
-      await run.writer.close();
-    } catch (err) {
-      if (status !== 'failed') {
-        status = 'failed';
-        failure = storeFailure(err, 'the run files at close');
-        try {
-          run.writer.setStatus('failed', { failure });
-        } catch {
-          // meta.json cannot be written either: the failure is still reported below
-        }
-      }
-      this.log('warn', `run ${run.runId}: could not close its folder: ${messageOf(err)}`);
-    }
+    ({ status, failure } = await run.closeFolder(status, failure, (m) => this.log('warn', `run ${run.runId}: ${m}`)));
     this.failures.set(run.runId, failure ?? null);
-    const host = run.host;
-    host?.runIds.delete(run.runId);
-    if (host && !host.shared) void host.terminate();
+    if (run.host) this.pool.release(run.host, run.runId, !run.workerDone);
     this.runs.delete(run.runId);
     run.finish(status);
     const message = failure ?? note;

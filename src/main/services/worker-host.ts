@@ -15,6 +15,8 @@ let nextHostId = 1;
 export class WorkerHost {
   readonly id = nextHostId++;
   readonly runIds = new Set<string>();
+  /** the run whose 'start' was posted and whose 'idle' has not come back: the worker takes no other start */
+  busyWith: string | null = null;
   readonly worker: Worker;
   private closing = false;
   private crashReason: string | null = null;
@@ -24,7 +26,7 @@ export class WorkerHost {
   constructor(
     entry: WorkerEntry,
     private readonly handlers: WorkerHostHandlers,
-    /** a long-lived worker shared by several runs (native backend) rather than one per run */
+    /** a long-lived worker that hosts runs one after another (tfjs-node) rather than one per run */
     readonly shared = false,
   ) {
     // the Vulkan loader reads the process environment, which a worker's env copy cannot change

@@ -15,7 +15,7 @@ export interface ExportSource {
   lastStep: number;
 }
 
-const SCALAR_FIELDS = ['step', 'loss', 'auxLoss', 'lr', 'gradNorm', 'tokens', 'tokensPerSec', 'maxVio', 'avgMaxVio', 'supMaxVio', 'supMaxVioLayer', 'dropped', 'dropRate', 'avgDropRate', 'demandMaxVio', 'demandAvgMaxVio', 'demandSupMaxVio', 'entropy', 'cv', 'idle', 'dead', 'objectiveRatio', 'elapsedMs'];
+const SCALAR_FIELDS = ['step', 'loss', 'auxLoss', 'lr', 'gradNorm', 'tokens', 'tokensPerSec', 'maxVio', 'avgMaxVio', 'supMaxVio', 'supMaxVioLayer', 'dropped', 'dropRate', 'avgDropRate', 'demandMaxVio', 'demandAvgMaxVio', 'demandSupMaxVio', 'maxVioMicro', 'avgMaxVioMicro', 'supMaxVioMicro', 'entropy', 'cv', 'idle', 'dead', 'objectiveRatio', 'elapsedMs'];
 const TIMING_FIELDS = ['forwardBackwardMs', 'optimizerMs', 'routingMs', 'totalMs'];
 const EVAL_FIELDS = ['step', 'valLoss', 'valPerplexity', 'valMaxVio'];
 

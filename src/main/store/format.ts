@@ -100,9 +100,9 @@ export function sealRecord(rec: Buffer): void {
   rec.writeUInt32LE(crc32(rec.subarray(0, rec.length - 4)), rec.length - 4);
 }
 
-/** ideal load of one step, k·T/E, from a resolved config (T = tokens per step = batch × ctx). */
-export function idealLoadOf(model: { topK: number; batch: number; ctx: number; experts: number }): number {
-  return (model.topK * model.batch * model.ctx) / model.experts;
+/** ideal load of one step, k·T/E, from a resolved config (T = tokens per step = microBatches × batch × ctx). */
+export function idealLoadOf(model: { topK: number; batch: number; ctx: number; experts: number }, microBatches = 1): number {
+  return (model.topK * microBatches * model.batch * model.ctx) / model.experts;
 }
 
 const RUN_ID = /^[A-Za-z0-9._-]{1,128}$/;

@@ -102,7 +102,7 @@ export class RunReaderImpl implements RunReader {
     if (this.loads?.header.idealLoad) return this.loads.header.idealLoad;
     // external runs: k·T/E from the declared tokens per step, else 0 (unknown), never a preset's
     if (this.external) return this.external.tokensPerStep && this.config.model.topK ? (this.external.tokensPerStep * this.config.model.topK) / this.experts : 0;
-    return idealLoadOf(this.config.model);
+    return idealLoadOf(this.config.model, this.config.microBatches);
   }
 
   /** Take in what a live writer appended; on open also reports torn tails. */

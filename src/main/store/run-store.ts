@@ -61,7 +61,7 @@ export class RunStore implements RunStoreApi {
       await writeConfig(dir, config);
       writeMeta(dir, meta);
       const { layers, experts } = config.model;
-      const loads = LoadsAppender.create(dir, { layers, experts, dtype: DTYPE_FLOAT32, idealLoad: idealLoadOf(config.model) });
+      const loads = LoadsAppender.create(dir, { layers, experts, dtype: DTYPE_FLOAT32, idealLoad: idealLoadOf(config.model, config.microBatches) });
       return new RunWriterImpl(runId, dir, meta, config, loads, -1);
     } catch (err) {
       // a new folder that could not be set up (disk full) is removed rather than left half-made

@@ -83,7 +83,7 @@ export class RunWriterImpl implements RunWriter {
     if (!(report.step > this.lastStep)) throw new Error(`run ${this.runId}: step ${report.step} is not after the last step ${this.lastStep}`);
     if (!this.loads) {
       const { layers, experts } = report;
-      this.loads = LoadsAppender.create(this.dir, { layers, experts, dtype: DTYPE_FLOAT32, idealLoad: idealLoadOf(this.config.model) });
+      this.loads = LoadsAppender.create(this.dir, { layers, experts, dtype: DTYPE_FLOAT32, idealLoad: idealLoadOf(this.config.model, this.config.microBatches) });
     }
     const h = this.loads.header;
     if (report.layers !== h.layers || report.experts !== h.experts) {

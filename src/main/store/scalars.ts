@@ -1,7 +1,7 @@
 // Per-step scalar columns parsed from steps.jsonl, and their downsampling (keeps the extremes of maxVio).
 import type { ScalarSeries } from '../../shared/ipc-contract';
 
-const COLUMNS = ['loss', 'maxVio', 'avgMaxVio', 'supMaxVio', 'tokensPerSec', 'lr', 'dropRate', 'avgDropRate', 'demandMaxVio', 'demandAvgMaxVio', 'entropy', 'cv', 'idle', 'dead', 'elapsedMs'] as const;
+const COLUMNS = ['loss', 'maxVio', 'avgMaxVio', 'supMaxVio', 'tokensPerSec', 'lr', 'dropRate', 'avgDropRate', 'demandMaxVio', 'demandAvgMaxVio', 'entropy', 'cv', 'idle', 'dead', 'elapsedMs', 'maxVioMicro'] as const;
 type Column = (typeof COLUMNS)[number];
 
 /** Growable numeric columns, one entry per step line. */
@@ -74,6 +74,8 @@ export class ScalarColumns {
       idle: pick(this.cols.idle),
       dead: pick(this.cols.dead),
       elapsedMs: pick(this.cols.elapsedMs),
+      // NaN except in runs with microBatches > 1 (there maxVio is the global batch's)
+      maxVioMicro: pick(this.cols.maxVioMicro),
     };
   }
 }

@@ -155,4 +155,29 @@ describe.skipIf(unavailable !== null)('webgpu backend (SwiftShader) against wasm
     }
     losses.webgpu!.forEach((l, i) => expect(Math.abs(l - losses.wasm![i]!), `step ${i + 1}: ${l} vs ${losses.wasm![i]}`).toBeLessThan(1e-3));
   });
+
+  it('gradient accumulation (2 micro-batches, global-batch aux loss) matches wasm; tensor count constant', { timeout: 1_800_000 }, async () => {
+    const text = { label: 'synthetic (test)', bytes: syntheticText({ bytes: 20_000 }) };
+    const cfg = (backend: 'wasm' | 'webgpu') =>
+      config({ preset: 'custom', model: MICRO, steps: 2, warmupSteps: 1, lr: 1e-2, strategy: 'aux-loss', strategyOptions: { alpha: 0.1, scope: 'global' }, microBatches: 2, evalEvery: 0, oracleEvery: 0, topTokensEvery: 0, backend });
+    const runs: Record<string, Array<[number, number]>> = {};
+    for (const backend of ['wasm', 'webgpu'] as const) {
+      await selectBackend(backend);
+      const baseline = tf.memory().numTensors;
+      const tr = new Trainer(cfg(backend), text);
+      const counts: number[] = [];
+      const out: Array<[number, number]> = [];
+      for (let i = 0; i < 2; i++) {
+        const r = (await tr.trainStep()).report;
+        expect(r.maxVioMicro! >= r.maxVio - 1e-6, `${backend}: global MaxVio above the micro-batch mean`).toBe(true);
+        out.push([r.loss, r.auxLoss]);
+        counts.push(tf.memory().numTensors);
+      }
+      expect(new Set(counts).size, `${backend}: tensors after each step ${counts}`).toBe(1);
+      tr.dispose();
+      expect(tf.memory().numTensors, `${backend}: after dispose`).toBe(baseline);
+      runs[backend] = out;
+    }
+    runs.webgpu!.forEach((r, i) => r.forEach((x, j) => expect(Math.abs(x - runs.wasm![i]![j]!), `step ${i + 1} figure ${j}`).toBeLessThan(1e-3)));
+  });
 });

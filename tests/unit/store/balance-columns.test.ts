@@ -49,4 +49,23 @@ describe('balance columns in the store', () => {
     // the helper's elapsedMs = 10 · step
     expect(item.trainMs).toBe(20);
   });
+
+  it('micro-batch MaxVio: a column when recorded (gradient accumulation), null for one batch per step', async () => {
+    const store = new RunStore(root);
+    const w = await store.create(smallConfig());
+    const one = stepReport(1, 2, 4, () => 2);
+    const acc = { ...stepReport(2, 2, 4, () => 2), microBatches: 2, maxVioMicroL: [0.5, 0.25], maxVioMicro: 0.375, avgMaxVioMicro: 0.375, supMaxVioMicro: 0.375 };
+    w.appendStep(one);
+    w.appendStep(acc);
+    await w.close();
+    const r = (await store.open(w.runId)) as RunReaderImpl;
+    try {
+      const s = r.scalars({ maxPoints: 100 });
+      expect(s.maxVioMicro[0]).toBeNaN();
+      expect(s.maxVioMicro[1]).toBe(0.375);
+      expect(JSON.parse(JSON.stringify(s)).maxVioMicro).toEqual([null, 0.375]);
+    } finally {
+      r.close();
+    }
+  });
 });

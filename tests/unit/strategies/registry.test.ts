@@ -16,6 +16,7 @@ const BATCHES = driftingSequence(3, T, E, { skew: 1.5, drift: 0.1, seed: 3 });
 /** A non-default value for every descriptor option; the test fails if a new option is not listed here. */
 const ALTERNATIVES: Record<string, OptionValue> = {
   'aux-loss.alpha': 0.1,
+  'aux-loss.scope': 'global', // the uniform global f below replaces the batch's own
   'seq-aux-loss.alpha': 0.1,
   'z-loss.cz': 0.1,
   'loss-free.u': 0.05,
@@ -60,7 +61,9 @@ function behaviour(s: BalancingStrategy, fx: Fixture = MAIN): string {
       const sel = step(make('none', E, K), BATCHES[0]!, T, E);
       const mask = new Float32Array(T * E);
       for (let i = 0; i < sel.idxTK.length; i++) mask[Math.floor(i / K) * E + sel.idxTK[i]!] = 1;
-      return s.auxLoss!({ scoresTE, logitsTE: tf.log(scoresTE) as tf.Tensor2D, selectedTE: tf.tensor2d(mask, [T, E]), seqLen: 6 });
+      // a global batch's f (uniform) is offered as the trainer offers it; only scope global reads it
+      const globalFractionE = new Float32Array(E).fill(1 / E);
+      return s.auxLoss!({ scoresTE, logitsTE: tf.log(scoresTE) as tf.Tensor2D, selectedTE: tf.tensor2d(mask, [T, E]), seqLen: 6, globalFractionE });
     });
     parts.push(loss.dataSync()[0]);
     loss.dispose();

@@ -5,12 +5,13 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { ModelShape } from '../../../shared/presets';
 import type { Rng } from '../rng';
-import { crossEntropy } from './loss';
+import { causalAttention } from './attention';
+import { crossEntropy, lmLoss } from './loss';
 import { embedRows } from './dispatch';
 import { matmul, matmulT } from './linear';
 import { MoELayer, type RoutingContext } from './moe';
 import { ParamStore } from './params';
-import { driveSync, hostRoute, type ForwardSteps } from './routing';
+import { driveSync, hostRoute, type ForwardSteps, type RouteRequest, type Routed } from './routing';
 import { rmsNorm } from './rmsnorm';
 
 /** RMSNorm with a learned gain: x / rms(x) · g (fused forward and backward, rmsnorm.ts) */
@@ -24,7 +25,7 @@ class RMSNorm {
   }
 }
 
-/** Causal multi-head self-attention with one fused QKV projection. */
+/** Causal multi-head self-attention with one fused QKV projection (attention.ts: native or TF.js ops). */
 class Attention {
   readonly wqkv: tf.Variable;
   readonly wo: tf.Variable;
@@ -38,13 +39,8 @@ class Attention {
     this.wo = params.normal(`${prefix}/wo`, [d, d], 0.02 / Math.sqrt(2 * s.layers));
   }
   forward(xTD: tf.Tensor2D, B: number, S: number, maskSS: tf.Tensor2D): tf.Tensor2D {
-    const { dModel: d, heads: H } = this.s;
-    const hd = d / H;
-    const qkv = tf.transpose(tf.reshape(matmul(xTD, this.wqkv), [B, S, 3 * H, hd]), [0, 2, 1, 3]);
-    const [q, k, v] = tf.split(qkv, 3, 1) as [tf.Tensor4D, tf.Tensor4D, tf.Tensor4D];
-    const att = tf.softmax(tf.add(tf.mul(matmulT(q, k), 1 / Math.sqrt(hd)), maskSS));
-    const yBSd = tf.reshape(tf.transpose(matmul(att, v), [0, 2, 1, 3]), [B * S, d]);
-    return matmul(yBSd as tf.Tensor2D, this.wo);
+    const yTD = causalAttention(matmul(xTD, this.wqkv), B, S, this.s.heads, maskSS);
+    return matmul(yTD, this.wo);
   }
 }
 
@@ -98,14 +94,29 @@ export class MoEModel {
     return driveSync(this.forwardSteps(inputs, B, S, ctx), (req) => hostRoute(req, ctx));
   }
 
+  /**
+   * Mean next-byte cross-entropy for inputs [B × S] against targets (host router unless `route` replays
+   * recorded selections): training and evaluation,
+   * which need only the loss. The tied output head and the loss are one op (loss.ts lmLoss; the logits
+   * are never a tensor when the native addon runs).
+   */
+  loss(inputs: Int32Array, targets: Int32Array, B: number, S: number, ctx: RoutingContext, route: (req: RouteRequest) => Routed = (req) => hostRoute(req, ctx)): tf.Scalar {
+    return lmLoss(driveSync(this.hiddenSteps(inputs, B, S, ctx), route), this.wte as tf.Tensor2D, targets);
+  }
+
   /** The same pass as a generator that yields each MoE layer's scores to a router (routing.ts). */
   *forwardSteps(inputs: Int32Array, B: number, S: number, ctx: RoutingContext): ForwardSteps<tf.Tensor2D> {
+    return matmulT(yield* this.hiddenSteps(inputs, B, S, ctx), this.wte);
+  }
+
+  /** The final normalised hidden states [T, d], before the tied output head. */
+  *hiddenSteps(inputs: Int32Array, B: number, S: number, ctx: RoutingContext): ForwardSteps<tf.Tensor2D> {
     const d = this.shape.dModel;
     const mask = S === this.shape.ctx ? this.maskSS : tf.slice(this.maskSS, [0, 0], [S, S]);
     const tok = tf.reshape(embedRows(this.wte, inputs), [B, S, d]);
     let x = tf.reshape(tf.add(tok, tf.slice(this.wpe, [0, 0], [S, d])), [B * S, d]) as tf.Tensor2D;
     for (const block of this.blocks) x = yield* block.steps(x, B, S, mask, ctx);
-    return matmulT(this.normF.forward(x), this.wte);
+    return this.normF.forward(x);
   }
 
   /** Mean next-byte cross-entropy of logits [T, V] against targets. */

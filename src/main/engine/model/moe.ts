@@ -1,4 +1,4 @@
-// The MoE layer: router (gate scores → strategy selection → gate values) and SwiGLU experts, two dispatch paths.
+// The MoE layer: router (gate scores → strategy selection → gate values) and SwiGLU experts, dense or sparse (model/sparse.ts).
 //
 // Shape legend: T tokens, E experts, K top-k slots, d model width, h expert hidden width.
 //   logitsTE/scoresTE  router logits and gate scores (softmax or sigmoid)
@@ -12,10 +12,11 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { ModelShape } from '../../../shared/presets';
 import type { BalancingStrategy } from '../strategies/types';
 import { demandLoads, gateMass } from '../../../shared/balance-metrics';
-import { collectSlots, dispatchRows, planDispatch } from './dispatch';
+import { planDispatch } from './dispatch';
 import { matmul } from './linear';
 import type { ParamStore } from './params';
 import { driveSync, hostRoute, type RouteRequest, type Routed } from './routing';
+import { fusedSparseAvailable, sparseExperts } from './sparse';
 import { swiglu } from './swiglu';
 
 export type DispatchMode = 'dense' | 'sparse';
@@ -44,16 +45,19 @@ export interface RoutingContext {
   layers: LayerRouting[];
   auxLosses: tf.Scalar[];
   routingMs: number;
+  /** per layer, f_E of the optimizer step's global batch, for aux losses that ask for it (executor.ts) */
+  globalFractionLE?: Float32Array[];
 }
 
 /**
- * Dense only when experts/k ≤ 2 and the [T, E·h] activations stay modest: it runs every expert on every
- * token (E/k times the expert FLOPs) in three large matmuls. Since the per-op overhead was cut (copy-free
- * clones, fast row gathers, docs/engine.md) sparse wins already at tiny (E/k = 4): ≈ 14,300 vs 11,300
- * tokens/s measured in one process on wasm + OpenBLAS.
+ * Sparse whenever the fused expert kernel runs (model/sparse.ts: wasm/cpu with the addon): one tape node
+ * per layer beats dense's E/k-fold expert FLOPs even at E/k = 2 (tiny with 4 experts, top-2: 9,900 vs
+ * 5,100 tokens/s, docs/native.md). Otherwise dense only when experts/k ≤ 2 and the [T, E·h] activations stay
+ * modest: it runs every expert on every token in three large matmuls, fewer ops than the unfused sparse path.
  */
-export function chooseDispatch(mode: 'auto' | DispatchMode, s: ModelShape): DispatchMode {
+export function chooseDispatch(mode: 'auto' | DispatchMode, s: ModelShape, fusedSparse = fusedSparseAvailable()): DispatchMode {
   if (mode !== 'auto') return mode;
+  if (fusedSparse) return 'sparse';
   const tokens = s.batch * s.ctx;
   return s.experts / s.topK <= 2 && tokens * s.experts * s.expertHidden <= 2 ** 24 ? 'dense' : 'sparse';
 }
@@ -127,7 +131,7 @@ export class MoELayer {
     if (dropped > 0) gatesTE = tf.mul(gatesTE, tf.tensor2d(keptTE, [T, E]));
 
     if (strategy.auxLoss) {
-      ctx.auxLosses.push(strategy.auxLoss({ logitsTE: logitsTE as tf.Tensor2D, scoresTE: scoresTE as tf.Tensor2D, selectedTE, seqLen: ctx.seqLen }));
+      ctx.auxLosses.push(strategy.auxLoss({ logitsTE: logitsTE as tf.Tensor2D, scoresTE: scoresTE as tf.Tensor2D, selectedTE, seqLen: ctx.seqLen, globalFractionE: ctx.globalFractionLE?.[this.layer] }));
     }
     // every router hands back its host copy of the scores (routing.ts): the gate mass needs them each step
     const scoresData = sel.scoresData;
@@ -149,28 +153,10 @@ export class MoELayer {
     return matmul(gated as tf.Tensor2D, this.w2);
   }
 
-  /** tokens gathered per expert: compute grows with k, not E */
+  /** tokens gathered per expert (model/sparse.ts): compute grows with k, not E */
   private sparse(xTD: tf.Tensor2D, gatesTE: tf.Tensor2D, idxTK: Int32Array, keepTK: Uint8Array): tf.Tensor2D {
-    const [T, d] = xTD.shape;
-    const { E, K, h } = this;
-    const plan = planDispatch(idxTK, keepTK, T, K, E);
-    if (plan.rows === 0) return tf.mul(xTD, 0);
-    const rowsND = dispatchRows(xTD, plan);
-    const outs: tf.Tensor2D[] = [];
-    for (let e = 0; e < E; e++) {
-      const n = plan.countE[e]!;
-      if (n === 0) continue;
-      const xe = tf.slice(rowsND, [plan.offE[e]!, 0], [n, d]);
-      const w1e = tf.slice(this.w1, [0, e * h], [d, h]) as tf.Tensor2D;
-      const w3e = tf.slice(this.w3, [0, e * h], [d, h]) as tf.Tensor2D;
-      const w2e = tf.slice(this.w2, [e * h, 0], [h, d]) as tf.Tensor2D;
-      outs.push(matmul(swiglu(matmul(xe, w1e), matmul(xe, w3e)), w2e));
-    }
-    const slotsTKD = collectSlots(outs.length === 1 ? outs[0]! : tf.concat(outs, 0), plan);
-    // gate of each (token, slot): Σ_e gatesTE[t, e]·[idx[t, j] = e] through a constant one-hot mask
-    const oneHotTKE = new Float32Array(T * K * E);
-    for (let i = 0; i < T * K; i++) oneHotTKE[i * E + idxTK[i]!] = 1;
-    const gTK = tf.sum(tf.mul(tf.reshape(gatesTE, [T, 1, E]), tf.tensor3d(oneHotTKE, [T, K, E])), 2);
-    return tf.sum(tf.mul(slotsTKD, tf.reshape(gTK, [T, K, 1])), 1) as tf.Tensor2D;
+    const plan = planDispatch(idxTK, keepTK, xTD.shape[0], this.K, this.E);
+    const weights = { w1: this.w1 as tf.Tensor2D, w3: this.w3 as tf.Tensor2D, w2: this.w2 as tf.Tensor2D, experts: this.E, hidden: this.h };
+    return sparseExperts(xTD, gatesTE, weights, plan, idxTK);
   }
 }

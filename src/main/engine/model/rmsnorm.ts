@@ -5,9 +5,12 @@
 // with a fixed dispatch cost larger than its arithmetic at d = 64 (5 norms per tiny step). Fused, one loop
 // reads x and g through views of the backend's memory (train/views.ts) and writes y; the gradient is
 //   dg = Σ_t dy·x·r        dx = r·(dy·g) − x·r³·(Σ_j dy_j·g_j·x_j)/d
-// LOADSCOPE_NATIVE=0 turns this off with the other fast paths (the unfused ops, for comparison).
+// With the native addon the same maths runs in C (native/fused.c, nativeFusedKernels(); r is recomputed
+// backward instead of kept); LOADSCOPE_NATIVE=0 turns both off with the other fast paths (the unfused
+// ops, for comparison), LOADSCOPE_NATIVE_FUSED=0 only the C one.
 import * as tf from '@tensorflow/tfjs-core';
 import { isDeviceBackend } from '../device';
+import { nativeFusedKernels } from '../native/fused';
 import { readView } from '../train/views';
 
 export const RMS_EPS = 1e-5;
@@ -18,7 +21,8 @@ export function rmsNormUnfused(xTD: tf.Tensor2D, g: tf.Tensor1D): tf.Tensor2D {
   return tf.mul(tf.mul(xTD, inv), g);
 }
 
-const fused = tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFunc>) => {
+/** The fused JS loops (exported for tests comparing them with the native kernel). */
+export const rmsNormFusedJs = tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFunc>) => {
   const x = args[0] as tf.Tensor2D;
   const g = args[1] as tf.Tensor1D;
   (args[2] as tf.GradSaveFunc)([x, g]);
@@ -70,5 +74,7 @@ export function fusedKernelsEnabled(): boolean {
 }
 
 export function rmsNorm(xTD: tf.Tensor2D, g: tf.Tensor1D): tf.Tensor2D {
-  return fusedKernelsEnabled() ? (fused(xTD, g) as tf.Tensor2D) : rmsNormUnfused(xTD, g);
+  const native = nativeFusedKernels();
+  if (native) return native.rmsNorm(xTD, g, RMS_EPS);
+  return fusedKernelsEnabled() ? (rmsNormFusedJs(xTD, g) as tf.Tensor2D) : rmsNormUnfused(xTD, g);
 }

@@ -62,3 +62,11 @@ export function cpuStorage(backend: CpuBackendLike): TensorStorage {
     },
   };
 }
+
+const storages = new WeakMap<object, TensorStorage | null>();
+
+/** The storage of a backend instance (wasm heap or cpu arrays), or null for any other backend; cached. */
+export function storageOf(backend: object): TensorStorage | null {
+  if (!storages.has(backend)) storages.set(backend, isWasmBackend(backend) ? wasmStorage(backend) : isCpuBackend(backend) ? cpuStorage(backend) : null);
+  return storages.get(backend)!;
+}

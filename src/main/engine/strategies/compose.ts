@@ -23,6 +23,7 @@ function wrap(inner: BalancingStrategy, parts: Partial<BalancingStrategy>): Bala
   };
   if (!('auxLoss' in parts) && inner.auxLoss) out.auxLoss = (inputs) => inner.auxLoss!(inputs);
   if (inner.afterStep) out.afterStep = (loadE) => inner.afterStep!(loadE);
+  if (inner.globalBatchAux) out.globalBatchAux = true;
   if (inner.diagnostics) out.diagnostics = () => inner.diagnostics!();
   return out;
 }

@@ -68,6 +68,7 @@ export function withZLoss(inner: BalancingStrategy, cz: number): BalancingStrate
     dispose: () => inner.dispose(),
   };
   if (inner.afterStep) composed.afterStep = (loadE) => inner.afterStep!(loadE);
+  if (inner.globalBatchAux) composed.globalBatchAux = true;
   if (inner.diagnostics) composed.diagnostics = () => inner.diagnostics!();
   return composed;
 }

@@ -52,15 +52,25 @@ export interface AuxLossInputs {
   /** constant 0/1 mask [T, E] of the selected (token, expert) pairs */
   selectedTE: tf.Tensor2D;
   seqLen: number;
+  /**
+   * f_E of the whole optimizer step's batch (all micro-batches: selected slots per expert ÷ K·T_global), given
+   * when a strategy asks for it (globalBatchAux) and the step routed every micro-batch first; a constant.
+   */
+  globalFractionE?: Float32Array;
 }
 
 export interface BalancingStrategy {
   readonly id: StrategyId;
   /** Choose the experts of every token. No gradient flows through this. */
   select(batch: RoutingBatch): Selection;
+  /** Its aux loss wants AuxLossInputs.globalFractionE: the trainer routes all micro-batches of a step before the taped passes. */
+  globalBatchAux?: boolean;
   /** A loss term added to the language-model loss, computed inside the gradient closure. */
   auxLoss?(inputs: AuxLossInputs): tf.Scalar;
-  /** Called once per training step after the optimizer step, with this layer's load of that step. */
+  /**
+   * Called once per training step after the optimizer step, with this layer's load of that step: with
+   * gradient accumulation the load of the global batch (summed over the micro-batches), as Megatron does.
+   */
   afterStep?(loadE: Float32Array): void;
   /** Per-layer state a checkpoint must carry (biases, prices q, accumulators) as plain arrays. */
   getState(): Record<string, Float32Array>;

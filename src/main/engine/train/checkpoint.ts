@@ -33,6 +33,7 @@ export async function exportCheckpoint(tr: Trainer): Promise<CheckpointData> {
       optimizerStep: tr.optimizer.step,
       dataRng: tr.batcher.getState(),
       vio: tr.vio.getState(),
+      ...(tr.microBatches > 1 ? { vioMicro: tr.vioMicro.getState() } : {}),
       balance: tr.balance.getState(),
       elapsedMs: tr.elapsedMs,
       strategy: tr.config.strategy,
@@ -66,12 +67,13 @@ export function importCheckpoint(tr: Trainer, cp: CheckpointData): void {
     for (const a of cp.arrays) if (a.name.startsWith(prefix)) state[a.name.slice(prefix.length)] = Float32Array.from(a.data);
     s.setState(state);
   });
-  const meta = cp.meta as { optimizerStep?: number; dataRng?: RngState; vio?: VioState; balance?: BalanceState; elapsedMs?: number };
+  const meta = cp.meta as { optimizerStep?: number; dataRng?: RngState; vio?: VioState; vioMicro?: VioState; balance?: BalanceState; elapsedMs?: number };
   if (!Array.isArray(meta.dataRng) || meta.dataRng.length !== 4) throw new Error('checkpoint meta has no data PRNG state (dataRng)');
   tr.step = cp.step;
   tr.optimizer.step = meta.optimizerStep ?? cp.step;
   tr.batcher.setState(meta.dataRng);
   if (meta.vio) tr.vio.setState(meta.vio);
+  if (meta.vioMicro) tr.vioMicro.setState(meta.vioMicro);
   // checkpoints written before the balance tracker existed: its running figures start at this step
   if (meta.balance) tr.balance.setState(meta.balance);
   tr.elapsedMs = meta.elapsedMs ?? 0;

@@ -1,21 +1,28 @@
-// How one training step runs on the active backend: host (fused JS loss + AdamW on views) or device (all tf ops).
+// How one training step runs on the active backend: host (fused loss + AdamW on views) or device (all tf ops).
 //
 // Host backends (cpu, wasm, tfjs-node CPU) read the router scores and the gradients synchronously through
-// views of backend memory: the fused kernels of loss.ts and optimizer.ts are the fast path there.
+// views of backend memory: the fused kernels of loss.ts and optimizer.ts (native/fused.c, adamw.c with the addon)
+// are the fast path there.
 // Device backends (webgpu, tfjs-node-gpu) keep forward, backward, loss, clipping and AdamW on the device;
 // per step only the per-layer selections (routing needs the scores on the host: read with data() in an
 // untaped pass, then replayed in the taped one, routing.ts) and three scalars leave it.
+// Gradient accumulation (config.microBatches = k): one trainStep runs k forward/backward passes on k micro-batches,
+// sums the gradients, averages them (the gradient of the mean loss over the global batch), then clips and updates
+// once. A global-batch aux loss (Qwen) needs every micro-batch routed before any taped pass: both paths then route
+// all k first (untaped) and replay the selections in the taped passes, as the device path always does.
 import * as tf from '@tensorflow/tfjs-core';
 import type { RunConfig } from '../../../shared/run-config';
 import type { Batch } from '../data/batcher';
-import { crossEntropy, crossEntropyOps } from '../model/loss';
+import { crossEntropyOps } from '../model/loss';
 import type { MoEModel } from '../model/model';
 import type { RoutingContext } from '../model/moe';
-import { deviceRoute, driveAsync, driveSync, replayRoute, type Routed } from '../model/routing';
+import { deviceRoute, driveAsync, driveSync, hostRoute, replayRoute, type RouteRequest, type Routed } from '../model/routing';
 import { isDeviceBackend } from '../device';
 import { DeviceAdamW } from './device-optimizer';
 import { AdamW, type Moments } from './optimizer';
 import { sumPairwise } from './sum';
+import { addGradients, globalFractions } from './accumulate';
+import { readView } from './views';
 
 export interface StepNumbers {
   loss: number;
@@ -24,6 +31,15 @@ export interface StepNumbers {
   forwardBackwardMs: number;
   optimizerMs: number;
 }
+
+/** Every micro-batch's context gets the global batch's f per layer, from the selections routed ahead. */
+function shareGlobalFractions(recorded: Routed[][], ctxs: RoutingContext[], experts: number): void {
+  const fLE = globalFractions(recorded, experts);
+  for (const c of ctxs) c.globalFractionLE = fLE;
+}
+
+/** A pass's own context for an untaped routing pass: its routing results and aux losses are not the step's. */
+const planContext = (ctx: RoutingContext): RoutingContext => ({ ...ctx, layers: [], auxLosses: [], routingMs: 0 });
 
 /** The optimizer as the trainer and checkpoints see it on either path. */
 export interface TrainOptimizer {
@@ -36,8 +52,12 @@ export interface TrainOptimizer {
 export interface StepExecutor {
   readonly kind: 'host' | 'device';
   readonly optimizer: TrainOptimizer;
-  /** forward, backward, clipping and the AdamW update; routing results land in ctx.layers */
-  trainStep(batch: Batch, lr: number, ctx: RoutingContext): Promise<StepNumbers>;
+  /**
+   * Forward and backward on each micro-batch (gradients summed, then averaged), clipping and one AdamW update.
+   * Micro-batch j's routing lands in ctxs[j].layers; loss and auxLoss are means over the micro-batches.
+   * globalAux: give the aux losses the global batch's f (route every micro-batch first, then replay).
+   */
+  trainStep(batches: Batch[], lr: number, ctxs: RoutingContext[], globalAux?: boolean): Promise<StepNumbers>;
   /** the language-model loss of one batch without gradients (validation) */
   evalLoss(batch: Batch, ctx: RoutingContext): Promise<number>;
   dispose(): void;
@@ -59,32 +79,52 @@ class HostExecutor implements StepExecutor {
     this.optimizer = new AdamW(model.params.entries(), { weightDecay: config.weightDecay });
   }
 
-  trainStep(batch: Batch, lr: number, ctx: RoutingContext): Promise<StepNumbers> {
+  /** An untaped pass recording each layer's selection (the strategy chooses here, once per micro-batch). */
+  private plan(batch: Batch, ctx: RoutingContext): Routed[] {
     const { batch: B, ctx: S } = this.config.model;
+    const planCtx = planContext(ctx);
+    const recorded: Routed[] = [];
+    tf.tidy(() => {
+      // to the final norm only: routing needs no logits
+      driveSync(this.model.hiddenSteps(batch.inputs, B, S, planCtx), (req) => (recorded[req.layer] = hostRoute(req, planCtx)));
+    });
+    ctx.routingMs += planCtx.routingMs;
+    return recorded;
+  }
+
+  trainStep(batches: Batch[], lr: number, ctxs: RoutingContext[], globalAux = false): Promise<StepNumbers> {
+    const { batch: B, ctx: S, experts: E } = this.config.model;
     const t0 = performance.now();
-    let auxLoss = 0;
-    const { value, grads } = tf.variableGrads(() => {
-      const logits = this.model.forward(batch.inputs, B, S, ctx);
-      const lm = crossEntropy(logits, batch.targets);
-      if (ctx.auxLosses.length === 0) return lm;
-      const aux = sumPairwise(ctx.auxLosses);
-      auxLoss = aux.dataSync()[0]!;
-      return tf.add(lm, aux) as tf.Scalar;
-    }, this.model.variables());
-    const loss = value.dataSync()[0]!;
+    const k = batches.length;
+    const recorded = globalAux ? batches.map((b, j) => this.plan(b, ctxs[j]!)) : null;
+    if (recorded) shareGlobalFractions(recorded, ctxs, E);
+    let lossSum = 0;
+    let auxSum = 0;
+    let grads: tf.NamedTensorMap | null = null;
+    batches.forEach((batch, j) => {
+      const ctx = ctxs[j]!;
+      const route = recorded ? replayRoute(recorded[j]!) : (req: RouteRequest) => hostRoute(req, ctx);
+      const pass = tf.variableGrads(() => {
+        const lm = this.model.loss(batch.inputs, batch.targets, B, S, ctx, route);
+        if (ctx.auxLosses.length === 0) return lm;
+        const aux = sumPairwise(ctx.auxLosses);
+        auxSum += readView(aux)[0]!; // a view of the scalar: no synchronous read, no buffer allocated
+        return tf.add(lm, aux) as tf.Scalar;
+      }, this.model.variables());
+      lossSum += readView(pass.value)[0]!;
+      pass.value.dispose();
+      grads = addGradients(grads, pass.grads);
+    });
     const t1 = performance.now();
-    const gradList = Object.values(grads);
-    const gradNorm = AdamW.globalNorm(gradList);
-    const clip = this.config.gradClip;
-    const scale = clip > 0 && gradNorm > clip ? clip / (gradNorm + 1e-6) : 1;
-    this.optimizer.apply(grads, lr, scale);
-    tf.dispose([value, ...gradList]);
-    return Promise.resolve({ loss, auxLoss, gradNorm, forwardBackwardMs: t1 - t0, optimizerMs: performance.now() - t1 });
+    // the mean gradient is sum/k: AdamW scales the sums by 1/k before the norm, the clip and the update
+    const gradNorm = this.optimizer.update(grads!, lr, this.config.gradClip, 1 / k);
+    tf.dispose(Object.values(grads!));
+    return Promise.resolve({ loss: lossSum / k, auxLoss: auxSum / k, gradNorm, forwardBackwardMs: t1 - t0, optimizerMs: performance.now() - t1 });
   }
 
   evalLoss(batch: Batch, ctx: RoutingContext): Promise<number> {
     const { batch: B, ctx: S } = this.config.model;
-    return Promise.resolve(tf.tidy(() => crossEntropy(this.model.forward(batch.inputs, B, S, ctx), batch.targets).dataSync()[0]!));
+    return Promise.resolve(tf.tidy(() => readView(this.model.loss(batch.inputs, batch.targets, B, S, ctx))[0]!));
   }
 
   dispose(): void {
@@ -117,29 +157,48 @@ class DeviceExecutor implements StepExecutor {
     }
   }
 
-  async trainStep(batch: Batch, lr: number, ctx: RoutingContext): Promise<StepNumbers> {
-    const { batch: B, ctx: S } = this.config.model;
+  async trainStep(batches: Batch[], lr: number, ctxs: RoutingContext[], globalAux = false): Promise<StepNumbers> {
+    const { batch: B, ctx: S, experts: E } = this.config.model;
     const t0 = performance.now();
-    const planCtx = { ...ctx, layers: [], auxLosses: [], routingMs: 0 };
-    const planned = await this.plan(batch, planCtx);
-    planned.logits.dispose();
-    ctx.routingMs += planCtx.routingMs;
-    let aux: tf.Scalar | null = null;
-    const { value, grads } = tf.variableGrads(() => {
-      const logits = driveSync(this.model.forwardSteps(batch.inputs, B, S, ctx), replayRoute(planned.recorded));
-      const lm = crossEntropyOps(logits, batch.targets);
-      if (ctx.auxLosses.length === 0) return lm;
-      aux = tf.keep(sumPairwise(ctx.auxLosses));
-      return tf.add(lm, aux) as tf.Scalar;
-    }, this.model.variables());
+    const k = batches.length;
+    // every micro-batch is routed before the taped passes (same strategy calls, in the same order, as one at a time)
+    const recorded: Routed[][] = [];
+    for (let j = 0; j < k; j++) {
+      const planCtx = planContext(ctxs[j]!);
+      const planned = await this.plan(batches[j]!, planCtx);
+      planned.logits.dispose();
+      ctxs[j]!.routingMs += planCtx.routingMs;
+      recorded.push(planned.recorded);
+    }
+    if (globalAux) shareGlobalFractions(recorded, ctxs, E);
+    const values: tf.Scalar[] = [];
+    const auxes: tf.Scalar[] = [];
+    let sum: tf.NamedTensorMap | null = null;
+    batches.forEach((batch, j) => {
+      const ctx = ctxs[j]!;
+      const pass = tf.variableGrads(() => {
+        const logits = driveSync(this.model.forwardSteps(batch.inputs, B, S, ctx), replayRoute(recorded[j]!));
+        const lm = crossEntropyOps(logits, batch.targets);
+        if (ctx.auxLosses.length === 0) return lm;
+        const aux = tf.keep(sumPairwise(ctx.auxLosses));
+        auxes.push(aux);
+        return tf.add(lm, aux) as tf.Scalar;
+      }, this.model.variables());
+      values.push(pass.value);
+      sum = addGradients(sum, pass.grads);
+    });
     const t1 = performance.now();
+    // the step's gradient is the mean over micro-batches (that of the mean loss over the global batch)
+    const grads: tf.NamedTensorMap = k === 1 ? sum! : Object.fromEntries(Object.entries(sum!).map(([n, g]) => [n, tf.tidy(() => tf.div(g, k))]));
+    if (k > 1) tf.dispose(Object.values(sum!));
     const gradList = Object.values(grads);
     const normT = DeviceAdamW.globalNorm(gradList);
     this.optimizer.apply(grads, lr, normT, this.config.gradClip);
-    const scalars = [value, normT, ...(aux ? [aux] : [])];
-    const [loss, gradNorm, auxLoss] = await Promise.all(scalars.map(async (t) => (await t.data())[0]!));
-    tf.dispose([...scalars, ...gradList]);
-    return { loss: loss!, auxLoss: auxLoss ?? 0, gradNorm: gradNorm!, forwardBackwardMs: t1 - t0, optimizerMs: performance.now() - t1 };
+    const read = (ts: tf.Scalar[]) => Promise.all(ts.map(async (t) => (await t.data())[0]!));
+    const [lossL, auxL, [gradNorm]] = await Promise.all([read(values), read(auxes), read([normT])]);
+    tf.dispose([...values, ...auxes, normT, ...gradList]);
+    const mean = (xs: number[]) => (xs.length === 1 ? xs[0]! : xs.reduce((a, b) => a + b, 0) / k);
+    return { loss: mean(lossL), auxLoss: auxL.length ? mean(auxL) : 0, gradNorm: gradNorm!, forwardBackwardMs: t1 - t0, optimizerMs: performance.now() - t1 };
   }
 
   async evalLoss(batch: Batch, ctx: RoutingContext): Promise<number> {

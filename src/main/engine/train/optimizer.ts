@@ -4,9 +4,11 @@
 // fixed dispatch cost larger than its arithmetic at these sizes (≈ 6 ms of a 50 ms tiny step). One JS
 // loop per parameter reads the gradient and writes the weight in place (views.ts: the wasm heap or the
 // cpu backend's arrays, no copies), and keeps both moments as plain Float32Arrays, which is also what a
-// checkpoint stores. The arithmetic is the same update as before, rounded to float32 at the same points
-// (moments and weights are stored as float32).
+// checkpoint stores. With the native addon (native/adamw.c) the norm, clipping and every parameter's
+// update are one C call over the same arrays, with the same float64 arithmetic rounded to float32 at the
+// same points, so both give the same weights and moments (tests/unit/native/fused-adamw.test.ts).
 import * as tf from '@tensorflow/tfjs-core';
+import { nativeFusedKernels, type AdamWArrays, type AdamWKernel } from '../native/fused';
 import { readView, writableView } from './views';
 
 export interface AdamWOptions {
@@ -46,49 +48,37 @@ export class AdamW {
     this.state = params.map(([name, p]) => ({ name, shape: [...p.shape], m: new Float32Array(p.size), v: new Float32Array(p.size) }));
   }
 
-  /** √Σ‖g‖² over all gradients, summed in float64 from views of the gradients' data. */
-  static globalNorm(grads: tf.Tensor[]): number {
-    let sum = 0;
-    for (const g of grads) {
-      const x = readView(g);
-      for (let i = 0; i < x.length; i++) sum += x[i]! * x[i]!;
-    }
-    return Math.sqrt(sum);
-  }
-
   /**
-   * One update. grads by parameter variable name (tf's own names); a parameter without a gradient
-   * (no path to the loss this step) is left alone. Gradients are scaled by `scale` (clipping).
+   * One update: the global norm of the gradients, clipping to `clip` (0: none), and AdamW, in one kernel
+   * call over every parameter (native/adamw.c when nativeFusedKernels() allows it, else jsAdamW: the same
+   * arithmetic). grads by parameter variable name (tf's own names); a parameter without a gradient (no
+   * path to the loss this step) is left alone. `gradScale` multiplies the gradients first (1/k turns k
+   * micro-batches' summed gradients into their mean). Returns the norm of the scaled gradients, before clipping.
    */
-  apply(gradsByVar: Record<string, tf.Tensor>, lr: number, scale: number): void {
+  update(gradsByVar: Record<string, tf.Tensor>, lr: number, clip: number, gradScale = 1): number {
     this.step++;
-    const { beta1: b1, beta2: b2, eps } = this;
-    const c1 = 1 - b1 ** this.step;
-    const c2 = 1 - b2 ** this.step;
-    const k1 = 1 - b1;
-    const k2 = 1 - b2;
+    const { beta1, beta2, eps } = this;
+    const arrays: AdamWArrays = { weights: [], grads: [], m: [], v: [], keep: [] };
+    const assign: Array<[tf.Variable, Float32Array]> = [];
+    const gradTensors: tf.Tensor[] = [];
     this.params.forEach(([, p], i) => {
       const grad = gradsByVar[p.name];
       if (!grad) return;
-      const { m, v } = this.state[i]!;
-      const decay = this.weightDecay > 0 && p.rank >= 2 ? lr * this.weightDecay : 0;
-      // in place when nothing else holds the weight's data; else into a fresh array that is assigned
-      const inPlace = writableView(p);
-      const out = inPlace ?? new Float32Array(p.size);
-      const w = inPlace ?? readView(p);
-      const g = readView(grad); // read last: views of the wasm heap stay valid only until an allocation
-      // w − lr·(m/c1)/(√(v/c2) + ε) − lr·wd·w, with the bias corrections folded into two constants
-      const step = lr / c1;
-      const rc2 = 1 / Math.sqrt(c2);
-      const keep = 1 - decay;
-      for (let j = 0; j < out.length; j++) {
-        const gj = g[j]! * scale;
-        const mj = (m[j] = b1 * m[j]! + k1 * gj);
-        const vj = (v[j] = b2 * v[j]! + k2 * gj * gj);
-        out[j] = w[j]! * keep - (step * mj) / (Math.sqrt(vj) * rc2 + eps);
-      }
-      if (!inPlace) tf.tidy(() => p.assign(tf.tensor(out, p.shape, 'float32')));
+      // in place when nothing else holds the weight's data; else into a copy that is assigned afterwards
+      let w = writableView(p);
+      if (!w) assign.push([p, (w = readView(p).slice())]);
+      arrays.weights.push(w);
+      arrays.m.push(this.state[i]!.m);
+      arrays.v.push(this.state[i]!.v);
+      arrays.keep.push(this.weightDecay > 0 && p.rank >= 2 ? 1 - lr * this.weightDecay : 1);
+      gradTensors.push(grad);
     });
+    // gradient views last, after every copy: views of the wasm heap stay valid only until an allocation
+    arrays.grads = gradTensors.map((g) => readView(g));
+    const constants = { step: lr / (1 - beta1 ** this.step), rc2: 1 / Math.sqrt(1 - beta2 ** this.step), beta1, beta2, eps, clip, gradScale };
+    const norm = (nativeFusedKernels()?.adamW ?? jsAdamW)(arrays, constants);
+    for (const [p, w] of assign) tf.tidy(() => p.assign(tf.tensor(w, p.shape, 'float32')));
+    return norm;
   }
 
   /** Both moments of every parameter, in parameter order (checkpoints copy them). */
@@ -118,3 +108,31 @@ export function learningRate(step: number, c: { lr: number; warmupSteps: number;
   const min = c.lr * c.minLrRatio;
   return min + 0.5 * (c.lr - min) * (1 + Math.cos(Math.PI * progress));
 }
+
+/**
+ * AdamW in JS over the same arrays as the native kernel: norm = √Σg² in float64 times gradScale (c), clip
+ * scale s = c·clip/(norm + 1e-6) when clip > 0 and norm > clip, else c; then per element (float64, stored
+ * float32) m = β1·m + (1−β1)·g·s, v = β2·v + (1−β2)·(g·s)², w = w·keep − step·m/(√v·rc2 + ε).
+ */
+export const jsAdamW: AdamWKernel = ({ weights, grads, m, v, keep }, { step, rc2, beta1: b1, beta2: b2, eps, clip, gradScale }) => {
+  let sum = 0;
+  for (const g of grads) for (let j = 0; j < g.length; j++) sum += g[j]! * g[j]!;
+  const norm = Math.sqrt(sum) * gradScale;
+  const scale = (clip > 0 && norm > clip ? clip / (norm + 1e-6) : 1) * gradScale;
+  const k1 = 1 - b1;
+  const k2 = 1 - b2;
+  weights.forEach((w, i) => {
+    const g = grads[i]!;
+    const mi = m[i]!;
+    const vi = v[i]!;
+    const kp = keep[i]!;
+    if (g.length !== w.length || mi.length !== w.length || vi.length !== w.length) throw new RangeError(`AdamW: parameter ${i}'s weight, grad, m and v differ in length`);
+    for (let j = 0; j < w.length; j++) {
+      const gj = g[j]! * scale;
+      const mj = (mi[j] = b1 * mi[j]! + k1 * gj); // the float64 value, as the native kernel uses it
+      const vj = (vi[j] = b2 * vi[j]! + k2 * gj * gj);
+      w[j] = w[j]! * kp - (step * mj) / (Math.sqrt(vj) * rc2 + eps);
+    }
+  });
+  return norm;
+};

@@ -1,6 +1,8 @@
 // One training run in-process: model, AdamW, per-layer strategies and data; step(), evaluate(), checkpoints.
 //
-// Shape legend: L layers, E experts, K top-k slots, T = batch·ctx tokens; loadsLE layer-major [L*E].
+// Shape legend: L layers, E experts, K top-k slots, T = batch·ctx tokens of a micro-batch; loadsLE layer-major [L*E].
+// A step is one optimizer update over k = config.microBatches micro-batches (k = 1: one batch); its loads and
+// MaxVio are those of the global batch (k·T tokens), maxVioMicro the mean of the micro-batches' own.
 import '../tf-setup';
 import type { RunConfig } from '../../../shared/run-config';
 import type { EvalReport, StepReport, TopTokensReport } from '../../../shared/reports';
@@ -18,6 +20,7 @@ import { learningRate } from './optimizer';
 import { objectiveRatio, topTokens } from './probes';
 import { VioTracker, maxVioOf } from './vio';
 import { BalanceTracker } from './balance';
+import { concatInputs, mergeRoutings, microMaxVioL } from './accumulate';
 import { layerCost, stepCost } from '../../../shared/cost-model';
 import { finalEvalBatches } from '../../../shared/validation-size';
 import { topicExpertMI } from '../../../shared/specialization';
@@ -51,9 +54,13 @@ export class Trainer {
   readonly strategies: BalancingStrategy[];
   readonly batcher: Batcher;
   readonly dispatch: DispatchMode;
-  /** completed training steps */
+  /** completed training steps (optimizer steps: k micro-batches each) */
   step = 0;
   readonly vio = new VioTracker();
+  /** running mean / max of the micro-batch MaxVio (reported when microBatches > 1) */
+  readonly vioMicro = new VioTracker();
+  /** some layer's aux loss takes f over the global batch (aux-loss scope global) */
+  private readonly globalAux: boolean;
   /** demanded MaxVio, drop rate, entropy, CV, idle/dead experts, gate mass */
   readonly balance: BalanceTracker;
   /** wall time spent training, carried across resumes */
@@ -85,30 +92,43 @@ export class Trainer {
       this.dispose();
       throw err;
     }
+    this.globalAux = this.strategies.some((st) => st.globalBatchAux);
+  }
+
+  /** micro-batches per optimizer step (runs recorded before the option have none: 1) */
+  get microBatches(): number {
+    return this.config.microBatches ?? 1;
   }
 
   private context(training: boolean, keepScores: boolean): RoutingContext {
     return { training, seqLen: this.config.model.ctx, dispatch: this.dispatch, strategies: this.strategies, keepScores, layers: [], auxLosses: [], routingMs: 0 };
   }
 
-  /** lr → forward/backward/step → strategy after-step → the step's report. */
+  /**
+   * lr → forward/backward of each micro-batch → one optimizer step → strategy after-step (once, with the global
+   * batch's loads, as Megatron's bias update) → the step's report. Selection-time state (bip's prices, sinkhorn)
+   * moves per micro-batch, as each micro-batch is routed.
+   */
   async trainStep(opts: StepOptions = {}): Promise<StepOutcome> {
     const c = this.config;
     const { batch: B, ctx: S, layers: L, experts: E, topK: K } = c.model;
+    const k = this.microBatches;
     const t0 = performance.now();
     const lr = learningRate(this.step, c);
-    const batch = this.batcher.nextTrain();
-    const ctx = this.context(true, !!opts.oracle);
-    const { loss, auxLoss, gradNorm, forwardBackwardMs, optimizerMs } = await this.executor.trainStep(batch, lr, ctx);
+    const batches = Array.from({ length: k }, () => this.batcher.nextTrain());
+    const ctxs = batches.map(() => this.context(true, !!opts.oracle));
+    const { loss, auxLoss, gradNorm, forwardBackwardMs, optimizerMs } = await this.executor.trainStep(batches, lr, ctxs, this.globalAux);
     const t2 = performance.now();
     if (!Number.isFinite(loss)) throw new Error(`training diverged at step ${this.step + 1}: loss is ${loss} (try a lower lr)`);
     this.recentLm.push(loss - auxLoss);
     if (this.recentLm.length > TRAIN_LOSS_WINDOW) this.recentLm.shift();
 
-    const tokens = B * S;
+    const tokens = k * B * S;
     const loadsLE = new Float32Array(L * E);
     const maxVioL = new Float32Array(L);
     let dropped = 0;
+    // the global batch as one routing of k·T tokens (k = 1: the batch's own)
+    const ctx = { layers: mergeRoutings(ctxs.map((x) => x.layers)), routingMs: ctxs.reduce((ms, x) => ms + x.routingMs, 0) };
     ctx.layers.forEach((r, l) => {
       this.strategies[l]!.afterStep?.(r.loadE);
       loadsLE.set(r.loadE, l * E);
@@ -137,11 +157,20 @@ export class Trainer {
       timing: { forwardBackwardMs, optimizerMs, routingMs: ctx.routingMs + (t3 - t2), totalMs },
       elapsedMs: this.elapsedMs,
     };
+    if (k > 1) {
+      const maxVioMicroL = microMaxVioL(ctxs.map((x) => x.layers), K, B * S);
+      const micro = this.vioMicro.push(maxVioMicroL);
+      report.microBatches = k;
+      report.maxVioMicroL = maxVioMicroL;
+      report.maxVioMicro = micro.maxVio;
+      report.avgMaxVioMicro = micro.avgMaxVio;
+      report.supMaxVioMicro = micro.supMaxVio;
+    }
     const ep = c.expertParallel;
     report.ep = stepCost(ctx.layers.map((r) => layerCost(ep, r.idxTK, r.keepTK, tokens, K, E, c.model.dModel)), ep.devices);
     if (opts.oracle) report.objectiveRatio = objectiveRatio(ctx.layers, tokens, E, K);
     const out: StepOutcome = { report };
-    if (opts.topTokens) out.topTokens = { step: this.step, tokens: topTokens(ctx.layers, batch.inputs, E, K) };
+    if (opts.topTokens) out.topTokens = { step: this.step, tokens: topTokens(ctx.layers, concatInputs(batches), E, K) };
     return out;
   }
 

@@ -1,14 +1,11 @@
 // Float32 views of tensor data for the optimizer: zero-copy on wasm (heap) and cpu (arrays), a copy elsewhere.
 import * as tf from '@tensorflow/tfjs-core';
 import { isNativeMatMulInstalled } from '../native/kernels';
-import { cpuStorage, isCpuBackend, isWasmBackend, wasmStorage, type TensorStorage } from '../native/storage';
+import { storageOf, type TensorStorage } from '../native/storage';
 
-const storages = new WeakMap<object, TensorStorage | null>();
-
-function storage(): TensorStorage | null {
-  const b = tf.backend() as object;
-  if (!storages.has(b)) storages.set(b, isWasmBackend(b) ? wasmStorage(b) : isCpuBackend(b) ? cpuStorage(b) : null);
-  return storages.get(b)!;
+/** How native kernels reach the current backend's memory (wasm heap, cpu arrays), or null on other backends. */
+export function storage(): TensorStorage | null {
+  return storageOf(tf.backend() as object);
 }
 
 /**

@@ -1,7 +1,7 @@
 // Per-step scalar columns with a hard size bound: on overflow every other point is dropped and the spacing
 // doubles, so a 100,000-step live run keeps ≤ maxPoints points while the curve still ends at the latest step.
 
-export const SCALAR_COLUMNS = ['loss', 'maxVio', 'avgMaxVio', 'supMaxVio', 'tokensPerSec', 'dropRate', 'avgDropRate', 'demandMaxVio', 'demandAvgMaxVio', 'entropy', 'cv', 'idle', 'dead', 'elapsedMs'] as const;
+export const SCALAR_COLUMNS = ['loss', 'maxVio', 'avgMaxVio', 'supMaxVio', 'tokensPerSec', 'dropRate', 'avgDropRate', 'demandMaxVio', 'demandAvgMaxVio', 'entropy', 'cv', 'idle', 'dead', 'elapsedMs', 'maxVioMicro'] as const;
 export type ScalarColumn = (typeof SCALAR_COLUMNS)[number];
 /** the balance columns are absent (NaN) for runs recorded before them */
 export type ScalarPoint = { step: number } & Partial<Record<ScalarColumn, number | null>>;

@@ -34,6 +34,8 @@ export interface RunForm {
   scoreFn: '' | 'softmax' | 'sigmoid';
   gateNorm: 'auto' | 'on' | 'off';
   evalBatches: string;
+  /** gradient accumulation: micro-batches per optimizer step */
+  microBatches: string;
   valTokens: string;
   warmupSteps: string;
   seed: string;
@@ -68,6 +70,7 @@ export function defaultForm(): RunForm {
     scoreFn: '',
     gateNorm: 'auto',
     evalBatches: '4',
+    microBatches: '1',
     valTokens: '0',
     warmupSteps: '20',
     seed: '1',
@@ -86,7 +89,7 @@ function parseNum(s: string): number | undefined {
   return t === '' ? undefined : Number(t);
 }
 
-const NUMERIC_FIELDS = ['seed', 'steps', 'zLoss', 'lr', 'evalEvery', 'checkpointEvery', 'evalBatches', 'valTokens', 'warmupSteps'] as const;
+const NUMERIC_FIELDS = ['seed', 'steps', 'zLoss', 'lr', 'evalEvery', 'checkpointEvery', 'evalBatches', 'microBatches', 'valTokens', 'warmupSteps'] as const;
 
 /** The request body, plus the fields that are not numbers at all (zod never sees those). */
 export function toInput(f: RunForm): { input: RunConfigInput; errors: FieldErrors } {

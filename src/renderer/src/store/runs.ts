@@ -27,7 +27,7 @@ export function patchFromFrame(f: EventPayloads['run:frame']): void {
   const i = runs.value.findIndex((r) => r.runId === f.runId);
   const p = f.points.at(-1);
   if (i < 0 || !p) return;
-  const { queuePosition: _q, ...cur } = runs.value[i]!;
+  const { queuePosition: _q, queuedFor: _f, ...cur } = runs.value[i]!;
   const next = runs.value.slice();
   next[i] = {
     ...cur,
@@ -62,10 +62,11 @@ export function useRuns() {
       if (i < 0) return;
       const cur = runs.value[i]!;
       const queuePosition = s.status === 'created' ? (s.queuePosition ?? cur.queuePosition) : undefined;
-      if (cur.status === s.status && cur.queuePosition === queuePosition) return;
+      const queuedFor = queuePosition === undefined ? undefined : (s.queuedFor ?? cur.queuedFor);
+      if (cur.status === s.status && cur.queuePosition === queuePosition && cur.queuedFor === queuedFor) return;
       const next = runs.value.slice();
-      const { queuePosition: _old, ...rest } = cur;
-      next[i] = queuePosition === undefined ? { ...rest, status: s.status } : { ...rest, status: s.status, queuePosition };
+      const { queuePosition: _old, queuedFor: _oldFor, ...rest } = cur;
+      next[i] = queuePosition === undefined ? { ...rest, status: s.status } : { ...rest, status: s.status, queuePosition, ...(queuedFor ? { queuedFor } : {}) };
       runs.value = next;
     });
     // status, step and running metrics follow the frames of training runs (patched in place, no reload)
