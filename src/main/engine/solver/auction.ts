@@ -104,21 +104,29 @@ export function auctionPrices(s: Float32Array | Float64Array, T: number, E: numb
       const p = n <= empty ? 0 : Math.max(0, splitAt(marginT, n, empty));
       if (p < priceE[e]!) places.lowerEmpty(e, p);
     }
-    // the places are kept: only tokens no longer within ε of their best alternative give theirs up
+    // the places are kept: only tokens no longer within ε of their best alternative give theirs up. One pass finds
+    // the best place not held and the least valuable one held; only a token with a violation takes a second pass
+    // (slack 1e-9·ε: s − (s − w + ε) rounds, and a place won at exactly w − ε must not count as a violation)
+    const slack = eps * (1 + 1e-9);
     for (let t = 0; t < T; t++) {
       const row = t * E;
       let best = fill ? -Infinity : 0;
-      for (let e = 0; e < E; e++) if (!onTE[row + e] && s[row + e]! - priceE[e]! > best) best = s[row + e]! - priceE[e]!;
-      let left = false;
+      let worst = Infinity;
       for (let e = 0; e < E; e++) {
-        // slack 1e-9·ε: s − (s − w + ε) rounds, and a place won at exactly w − ε must not count as a violation
-        if (!onTE[row + e] || s[row + e]! - placeP[e * C + posTE[row + e]!]! >= best - eps * (1 + 1e-9)) continue;
-        places.vacate(e, posTE[row + e]!);
-        onTE[row + e] = 0;
-        countT[t]!--;
-        left = true;
+        if (onTE[row + e]) {
+          const v = s[row + e]! - placeP[e * C + posTE[row + e]!]!;
+          if (v < worst) worst = v;
+        } else if (s[row + e]! - priceE[e]! > best) best = s[row + e]! - priceE[e]!;
       }
-      if (left || (countT[t]! < k && (fill || best > 0))) enqueue(t);
+      if (worst < best - slack) {
+        for (let e = 0; e < E; e++) {
+          if (!onTE[row + e] || s[row + e]! - placeP[e * C + posTE[row + e]!]! >= best - slack) continue;
+          places.vacate(e, posTE[row + e]!);
+          onTE[row + e] = 0;
+          countT[t]!--;
+        }
+        enqueue(t);
+      } else if (countT[t]! < k && (fill || best > 0)) enqueue(t);
     }
     const budget = BID_BUDGET * T * k;
     let bids = 0;
