@@ -8,6 +8,7 @@
 #include <stdlib.h>
 
 #include "loadscope.h"
+#include "vmath.h"
 
 #ifdef LOADSCOPE_ACCELERATE
 #define ACCELERATE_NEW_LAPACK
@@ -44,29 +45,6 @@ static napi_value number(napi_env env, double x) {
 
 // Shapes bounded so products of two dimensions fit in int64 and each dimension fits BLAS's int.
 static int dims_ok(int64_t a, int64_t b, int64_t c) { return a <= INT32_MAX && b <= INT32_MAX && c <= INT32_MAX; }
-
-// e^x for x ≤ 0 (softmax after subtracting the row maximum), written so the compiler vectorises the loop
-// that calls it (libm's expf is a call per element): x = n·ln2 + r with |r| ≤ ln2/2, e^r by its Taylor
-// series to r⁷ (remainder < 0.35⁸/8! ≈ 6e-9, below float32's 6e-8), times 2ⁿ built in the exponent bits.
-static inline float exp_nonpositive(float x) {
-  const float shifter = 12582912.0f;  // 1.5·2²³ (bits 0x4B400000): t's low mantissa bits then hold n
-  x = x < -87.0f ? -87.0f : x;         // e^-87 ≈ 1.6e-38: still a normal float (a NaN passes through)
-  const float t = x * 1.44269504f + shifter;
-  const float n = t - shifter;
-  const float r = (x - n * 0.693145752f) - n * 1.42860677e-6f;  // ln2 split in two: r stays exact
-  float e = 1.0f / 5040.0f;
-  e = e * r + 1.0f / 720.0f;
-  e = e * r + 1.0f / 120.0f;
-  e = e * r + 1.0f / 24.0f;
-  e = e * r + 1.0f / 6.0f;
-  e = e * r + 0.5f;
-  e = e * r + 1.0f;
-  e = e * r + 1.0f;
-  // 2ⁿ from t's bits in unsigned arithmetic: defined for every input, NaN included (e is NaN then)
-  union { float f; uint32_t u; } bits = {t}, scale;
-  scale.u = (bits.u - 0x4B400000u + 127u) << 23;
-  return e * scale.f;
-}
 
 // max x over n ≥ 1 values, four running maxima (a NaN logit gives a NaN loss either way).
 static float max_f32(const float *x, int64_t n) {
@@ -127,7 +105,7 @@ static napi_value lm_loss_forward(napi_env env, napi_callback_info info) {
     float *z = p + t * V;
     const float max = max_f32(z, V);
     const float target = z[tg[t]];
-    for (int64_t j = 0; j < V; j++) z[j] = exp_nonpositive(z[j] - max);
+    for (int64_t j = 0; j < V; j++) z[j] = ls_exp_nonpositive(z[j] - max);
     const double sum = sum_f64(z, V);
     const float inv = (float)(1.0 / sum);
     for (int64_t j = 0; j < V; j++) z[j] *= inv;
