@@ -8,7 +8,6 @@
 #include <stdlib.h>
 
 #include "loadscope.h"
-#include "vmath.h"
 
 #ifdef LOADSCOPE_ACCELERATE
 #define ACCELERATE_NEW_LAPACK
@@ -24,6 +23,8 @@
 #elif defined(__GNUC__)
 #pragma GCC optimize("fp-contract=off", "no-trapping-math")
 #endif
+// after the pragmas: vmath.h's inline functions must share them to inline into this file's loops
+#include "vmath.h"
 
 #define ARGS(n, usage)                                                           \
   size_t argc = (n);                                                             \
