@@ -112,7 +112,7 @@ const bench: BenchModule = async (ctx) => {
       title: `Exact routing optimum (${T} tokens, C = ⌈k·T/E⌉)`,
       columns: ['batch', 'C', 'solver ms', 'optimum'],
       rows: solverRows,
-      notes: ['quantile-price warm start + exact successive shortest paths over the E expert nodes (src/main/engine/solver/); median of the repetitions'],
+      notes: ['ε-scaling auction start prices + exact successive shortest paths over the E expert nodes (src/main/engine/solver/); median of the repetitions'],
     },
     {
       title: `Routing quality and time per strategy (${T} tokens, default options)`,

@@ -31,6 +31,7 @@ describe.skipIf(!python)(`exact solver vs HiGHS (${python ? `python ${python}` :
       ['skewed', 256, 16, 2],
       ['sigmoid', 192, 8, 3],
       ['benign', 128, 32, 4],
+      ['sigmoid', 1024, 16, 2], // ≥ 1024 tokens: cold prices from a 256-token sample first
     ] as const) {
       const C = Math.ceil((k * T) / E);
       const s = routerScores(kind, T, E, 11 + T);

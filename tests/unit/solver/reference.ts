@@ -66,3 +66,19 @@ export function minCostFlow(s: ArrayLike<number>, T: number, E: number, k: numbe
   for (let i = 0; i < T * E; i++) x[i] = cap[pairEdge[i]!] === 0 ? 1 : 0;
   return { objective, x };
 }
+
+/**
+ * The LP dual objective at expert prices p: C·Σp + Σ_t (sum of the k largest s_te − p_e, each clamped at 0 for
+ * "≤ k" rows). It is ≥ every feasible objective and equals the optimum exactly when p is an optimal dual.
+ */
+export function dualObjective(s: ArrayLike<number>, T: number, E: number, k: number, C: number, p: ArrayLike<number>, fill: boolean): number {
+  let total = 0;
+  for (let e = 0; e < E; e++) total += C * p[e]!;
+  const v = new Float64Array(E);
+  for (let t = 0; t < T; t++) {
+    for (let e = 0; e < E; e++) v[e] = s[t * E + e]! - p[e]!;
+    v.sort().reverse();
+    for (let i = 0; i < k; i++) total += fill ? v[i]! : Math.max(0, v[i]!);
+  }
+  return total;
+}

@@ -8,23 +8,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { solveOptimal } from '../../../src/main/engine/solver/optimal';
 import { createOptimal } from '../../../src/main/engine/strategies/optimal';
 import { driftingSequence, seededScores } from '../strategies/fixtures';
-import { minCostFlow } from './reference';
-
-/**
- * The LP dual objective at expert prices p: C·Σp + Σ_t (sum of the k largest s_te − p_e, each clamped at 0 for
- * "≤ k" rows). It is ≥ every feasible objective and equals the optimum exactly when p is an optimal dual.
- */
-function dualObjective(s: ArrayLike<number>, T: number, E: number, k: number, C: number, p: ArrayLike<number>, fill: boolean): number {
-  let total = 0;
-  for (let e = 0; e < E; e++) total += C * p[e]!;
-  const v = new Float64Array(E);
-  for (let t = 0; t < T; t++) {
-    for (let e = 0; e < E; e++) v[e] = s[t * E + e]! - p[e]!;
-    v.sort().reverse();
-    for (let i = 0; i < k; i++) total += fill ? v[i]! : Math.max(0, v[i]!);
-  }
-  return total;
-}
+import { dualObjective, minCostFlow } from './reference';
 
 describe('solveOptimal with startPrices', () => {
   it('hand-worked: 3 tokens, 2 experts, k = 1, C = 2; optimal prices close the duality gap', () => {
@@ -77,6 +61,25 @@ describe('solveOptimal with startPrices', () => {
         expect(Math.abs(warm.objective - cold.objective)).toBeLessThan(1e-9 * cold.objective);
         expect(Math.abs(dualObjective(s, T, E, k, C, warm.priceE, false) - cold.objective)).toBeLessThan(1e-9 * cold.objective);
         prices = warm.priceE;
+      }
+    }
+  });
+
+  it('batches large enough for the sampled cold prices (≥ 1024 tokens): the returned prices close the duality gap', () => {
+    // no reference solver is fast enough here, but strong duality certifies the optimum: the dual objective at the
+    // returned prices is ≥ every feasible objective, so equality proves both optimal
+    for (const [T, E, k, skew, seed] of [
+      [1024, 16, 2, 1.5, 21],
+      [1024, 32, 4, 3, 22],
+      [2048, 8, 3, 2, 23],
+    ] as const) {
+      const s = seededScores(T, E, skew, seed);
+      const C = Math.ceil((k * T) / E);
+      for (const fill of [false, true]) {
+        const sol = solveOptimal(s, T, E, k, C, { fill });
+        expect(Math.max(...sol.loadE)).toBeLessThanOrEqual(C);
+        const gap = dualObjective(s, T, E, k, C, sol.priceE, fill) - sol.objective;
+        expect(Math.abs(gap)).toBeLessThan(1e-9 * sol.objective);
       }
     }
   });

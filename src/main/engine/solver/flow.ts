@@ -11,7 +11,9 @@
 // every reduced cost ≥ 0; flowE = C on priced experts and min(load, C) elsewhere, so imbalances are the overload
 // of experts (sources), the empty places of priced experts (sinks) and D. Dijkstra from all sources to the nearest
 // sink, potentials updated Johnson-style, keeps reduced costs ≥ 0; when no imbalance is left the flow is optimal.
-// The cheapest token per arc is cached and recomputed by scanning the expert's tokens only when it went stale.
+// The cheapest token per move arc is cached with a few runners-up (arcs.ts); drops and adds are rescanned when stale.
+
+import { createMoveArcs } from './arcs';
 
 export function repairFlow(
   s: Float32Array | Float64Array,
@@ -45,40 +47,14 @@ export function repairFlow(
   }
   for (let e = 0; e < E; e++) flowE[e] = priceE[e]! > 0 ? C : Math.min(loadE[e]!, C);
 
-  const moveCost = new Float64Array(E * E);
-  const moveTok = new Int32Array(E * E);
+  const arcs = createMoveArcs(s, T, E, C, onTE, listET, loadE);
+  const moveCost = arcs.costEE;
+  const moveTok = arcs.tokEE;
   const dropCost = new Float64Array(E).fill(Infinity);
   const dropTok = new Int32Array(E).fill(-1);
   const addCost = new Float64Array(E).fill(Infinity);
   const addTok = new Int32Array(E).fill(-1);
 
-  const recomputeRow = (a: number): void => {
-    const r = a * E;
-    moveCost.fill(Infinity, r, r + E);
-    moveTok.fill(-1, r, r + E);
-    for (let i = 0, n = loadE[a]!; i < n; i++) {
-      const t = listET[a * T + i]!;
-      const row = t * E;
-      const sa = s[row + a]!;
-      for (let b = 0; b < E; b++) {
-        if (onTE[row + b]) continue;
-        const c = sa - s[row + b]!;
-        if (c < moveCost[r + b]!) { moveCost[r + b] = c; moveTok[r + b] = t; }
-      }
-    }
-  };
-  const recomputeCell = (a: number, b: number): void => {
-    let best = Infinity;
-    let tok = -1;
-    for (let i = 0, n = loadE[a]!; i < n; i++) {
-      const t = listET[a * T + i]!;
-      if (onTE[t * E + b]) continue;
-      const c = s[t * E + a]! - s[t * E + b]!;
-      if (c < best) { best = c; tok = t; }
-    }
-    moveCost[a * E + b] = best;
-    moveTok[a * E + b] = tok;
-  };
   const recomputeDrop = (a: number): void => {
     let best = Infinity;
     let tok = -1;
@@ -99,9 +75,6 @@ export function repairFlow(
     addCost[b] = best;
     addTok[b] = tok;
   };
-  const offerMove = (a: number, b: number, c: number, t: number): void => {
-    if (c < moveCost[a * E + b]!) { moveCost[a * E + b] = c; moveTok[a * E + b] = t; }
-  };
   const offerAdd = (b: number, c: number, t: number): void => {
     if (c < addCost[b]!) { addCost[b] = c; addTok[b] = t; }
   };
@@ -121,21 +94,18 @@ export function repairFlow(
   };
   /** t left a: arcs out of a whose cheapest token was t are stale */
   const leftExpert = (t: number, a: number): void => {
-    let stale = 0;
-    for (let c = 0; c < E; c++) if (moveTok[a * E + c] === t) stale++;
-    if (stale > 2) recomputeRow(a);
-    else if (stale > 0) for (let c = 0; c < E; c++) if (moveTok[a * E + c] === t) recomputeCell(a, c);
+    for (let c = 0; c < E; c++) if (moveTok[a * E + c] === t) arcs.refresh(a, c);
     if (drops && dropTok[a] === t) recomputeDrop(a);
     const row = t * E;
-    for (let c = 0; c < E; c++) if (onTE[row + c]) offerMove(c, a, s[row + c]! - s[row + a]!, t);
+    for (let c = 0; c < E; c++) if (onTE[row + c]) arcs.offer(c, a, s[row + c]! - s[row + a]!, t);
   };
   /** t joined b: arcs into b whose cheapest token was t are stale; new arcs out of b */
   const joinedExpert = (t: number, b: number): void => {
-    for (let c = 0; c < E; c++) if (c !== b && moveTok[c * E + b] === t) recomputeCell(c, b);
+    for (let c = 0; c < E; c++) if (c !== b && moveTok[c * E + b] === t) arcs.refresh(c, b);
     if (drops && addTok[b] === t) recomputeAdd(b);
     const row = t * E;
     const sb = s[row + b]!;
-    for (let c = 0; c < E; c++) if (!onTE[row + c]) offerMove(b, c, sb - s[row + c]!, t);
+    for (let c = 0; c < E; c++) if (!onTE[row + c]) arcs.offer(b, c, sb - s[row + c]!, t);
     if (drops && sb < dropCost[b]!) { dropCost[b] = sb; dropTok[b] = t; }
   };
   const moveToken = (t: number, a: number, b: number): void => {
@@ -178,7 +148,6 @@ export function repairFlow(
   if (excess === 0) return;
 
   for (let a = 0; a < E; a++) {
-    recomputeRow(a);
     if (drops) recomputeDrop(a);
     if (drops) recomputeAdd(a);
   }
@@ -193,6 +162,7 @@ export function repairFlow(
   const prevNode = new Int32Array(E + 1);
   const prevKind = new Int32Array(E + 1);
   const prevTok = new Int32Array(E + 1);
+  const sourceV = new Int32Array(E + 1);
   const pathU = new Int32Array(E + 2);
   const pathV = new Int32Array(E + 2);
 
@@ -201,17 +171,21 @@ export function repairFlow(
     dist.fill(Infinity);
     done.fill(0);
     prevNode.fill(-1);
-    for (let v = 0; v <= E; v++) if (balance[v]! > 0) dist[v] = 0;
+    let sources = 0;
+    for (let v = 0; v <= E; v++) if (balance[v]! > 0) { dist[v] = 0; sourceV[sources++] = v; }
     let target: number;
-    for (;;) {
+    for (let next = 0; ; ) {
       let u = -1;
       let du = Infinity;
-      for (let v = 0; v <= E; v++) if (!done[v] && dist[v]! < du) { du = dist[v]!; u = v; }
+      // the sources first, in any order (all at distance 0, the least possible), then the nearest unsettled node
+      if (next < sources) { u = sourceV[next++]!; du = 0; }
+      else for (let v = 0; v <= E; v++) if (!done[v] && dist[v]! < du) { du = dist[v]!; u = v; }
       if (u < 0) throw new Error('optimal solver: no path to free capacity (infeasible capacities)');
       done[u] = 1;
       if (balance[u]! < 0) { target = u; break; }
       const pu = pi[u]! + du;
       if (u < E) {
+        arcs.ensureRow(u);
         const r = u * E;
         for (let b = 0; b < E; b++) {
           if (done[b]) continue;

@@ -7,17 +7,21 @@
 //
 // Why it is exact and fast (docs/strategies.md has the long form): the problem is a min-cost flow
 // source → token (cap k) → expert (cap 1, cost −s) → sink (cap C). Plain top-k is optimal without capacities; when
-// it overloads experts by more than a little, a few sweeps of quantile price updates (prices.ts) give prices p
-// whose top-k of s − p is nearly balanced. That priced start has no negative residual cycle, so successive shortest
-// paths over the E expert nodes (flow.ts) repair the remaining imbalance exactly, one short search per unit.
-import { warmPrices } from './prices';
+// it overloads experts by more than a little, an ε-scaling auction (auction.ts) gives prices p whose top-k of s − p
+// is nearly balanced. That priced start has no negative residual cycle, so successive shortest paths over the E
+// expert nodes (flow.ts) repair the remaining imbalance exactly, one short search per unit.
+import { auctionPrices, scoreRange } from './auction';
 import { repairFlow } from './flow';
 
-/** plain top-k overloaded by less than this share of all slots goes straight to the repair (sweeps would cost more) */
-const WARM_START_MIN_SHARE = 1 / 16;
-/** most price sweeps (they also stop once a sweep removes fewer than E units of imbalance) */
-const WARM_START_SWEEPS = 16;
+/** plain top-k overloaded by less than this share of all slots goes straight to the repair (an auction would cost more) */
+const AUCTION_MIN_SHARE = 1 / 8;
+/** the auction's ε, as shares of the score range: first phase cold, first phase from given prices (or a sample's), last phase */
+const EPS_COLD = 1 / 10;
+const EPS_WARM = 1e-3;
+const EPS_FINAL = 1e-5;
+/** cold prices come from every SUBSAMPLE-th token first, recursively while a sample keeps ≥ MIN_SUBSAMPLE tokens */
 const SUBSAMPLE = 4;
+const MIN_SUBSAMPLE = 256;
 
 export interface OptimalSolution {
   /** Σ of the selected scores (float64) */
@@ -59,8 +63,8 @@ export function solveOptimal(
   if (start && (start.length !== E || !Array.from(start).every((p) => p >= 0 && Number.isFinite(p)))) {
     throw new RangeError(`startPrices must hold ${E} finite prices ≥ 0`);
   }
-  const onTE = new Uint8Array(T * E);
-  const loadE = new Int32Array(E);
+  let onTE = new Uint8Array(T * E);
+  let loadE = new Int32Array(E);
   let priceE: Float64Array = new Float64Array(E);
   initialTopK(scoresTE, T, E, k, fill, priceE, onTE, loadE);
   let excess = imbalanceOf(loadE, priceE, capacity);
@@ -75,19 +79,30 @@ export function solveOptimal(
     const warmExcess = imbalanceOf(warmLoad, warmE, capacity);
     if (warmExcess < excess) {
       priceE = warmE;
-      onTE.set(warmOn);
-      loadE.set(warmLoad);
+      onTE = warmOn;
+      loadE = warmLoad;
       excess = warmExcess;
       fromStart = true;
     }
   }
-  // a repaired unit costs more with more experts (O(E²) search + O(load·E) rescans), sweeps less so: from given
-  // prices, whose imbalance is mostly scattered noise, the sweeps pay off at a share that shrinks with E (measured)
-  const share = fromStart ? WARM_START_MIN_SHARE * Math.min(1, 16 / E) : WARM_START_MIN_SHARE;
+  // from the previous batch's prices the imbalance is mostly scattered noise (~9 % of the slots at 4096×64 k=2),
+  // which the repair fixes faster than an auction would (measured: 21 vs 31 ms CPU)
+  const share = AUCTION_MIN_SHARE;
   if (excess > share * k * T) {
-    // given prices seed the sweeps on the smallest subsample (full-batch sweeps from them cost more than the
-    // subsampled cascade, and a repair of a large imbalance over 64 experts costs more still: measured)
-    priceE = warmStart(scoresTE, T, E, k, capacity, fill, start ? Float64Array.from(start) : undefined);
+    // "≤ k" rows with room for every slot are priced as "= k" rows: there every place ends up taken, so no expert
+    // is left with empty places at a positive price (the auction's weak spot: its reverse steps can oscillate).
+    // Where the k-th choices are worth > 0 at the optimum (softmax and sigmoid scores) both forms share it; the
+    // "= k" prices are fixed up to a common shift, so the cheapest expert is moved to 0 (measured: 8–885 units
+    // left instead of 290–1,778 on the skewed bench batches). Either way these are only start prices.
+    const relax = !fill && capacity * E >= k * T;
+    const range = scoreRange(scoresTE);
+    priceE = fromStart
+      ? auctionPrices(scoresTE, T, E, k, capacity, fill || relax, { epsStart: range * EPS_WARM, epsFinal: range * EPS_FINAL, startE: start })
+      : coldPrices(scoresTE, T, E, k, capacity, fill || relax, range);
+    if (relax) {
+      const lowest = Math.min(...priceE);
+      for (let e = 0; e < E; e++) priceE[e] = priceE[e]! - lowest;
+    }
     onTE.fill(0);
     loadE.fill(0);
     initialTopK(scoresTE, T, E, k, fill, priceE, onTE, loadE);
@@ -96,28 +111,28 @@ export function solveOptimal(
   return { ...extract(scoresTE, T, E, k, onTE, loadE), priceE };
 }
 
+/**
+ * Cold start prices: the coarse phases run on every SUBSAMPLE-th token (capacity scaled; a sample's prices are
+ * close to the batch's), recursively down to MIN_SUBSAMPLE tokens, and each larger sample starts from the smaller
+ * one's prices at the warm-start ε (measured, 4096 tokens: sigmoid 64e k=8 123 → 51 ms, skewed 16e k=8 45 → 28 ms,
+ * sigmoid 1024×32 k=4 10 → 6.5 ms; starting the finer level at ε/10 instead of 1e-3 of the range gave half of that).
+ */
+function coldPrices(s: Float32Array | Float64Array, T: number, E: number, k: number, C: number, fill: boolean, range: number, epsFinal = range * EPS_FINAL): Float64Array {
+  const subT = Math.floor(T / SUBSAMPLE);
+  const subC = Math.round((C * subT) / T);
+  if (subT < MIN_SUBSAMPLE || subC * E < k * subT) return auctionPrices(s, T, E, k, C, fill, { epsStart: Math.max(epsFinal, range * EPS_COLD), epsFinal });
+  const subTE = new Float64Array(subT * E);
+  for (let i = 0; i < subT; i++) subTE.set(s.subarray(i * SUBSAMPLE * E, (i * SUBSAMPLE + 1) * E), i * E);
+  // a sample's prices only seed the next level at the warm-start ε: finer phases there would be wasted
+  const startE = coldPrices(subTE, subT, E, k, subC, fill, range, range * EPS_WARM);
+  return auctionPrices(s, T, E, k, C, fill, { epsStart: range * EPS_WARM, epsFinal, startE });
+}
+
 /** Units the repair must move from a start: slots above capacity, and empty places on priced (saturated) experts. */
 function imbalanceOf(loadE: Int32Array, priceE: Float64Array, C: number): number {
   let units = 0;
   for (let e = 0; e < loadE.length; e++) units += Math.max(0, loadE[e]! - C) + (priceE[e]! > 0 ? Math.max(0, C - loadE[e]!) : 0);
   return units;
-}
-
-/**
- * Prices for the priced start. Most sweeps run on every SUBSAMPLE-th token with a proportional capacity (the
- * quantiles of a sample are close to the batch's), recursively, so the whole batch only needs the last few.
- * `from` (a warm start) is where the smallest sample's sweeps begin.
- */
-function warmStart(s: Float32Array | Float64Array, T: number, E: number, k: number, C: number, fill: boolean, from?: Float64Array): Float64Array {
-  let startE: Float64Array | undefined = from;
-  const subT = Math.floor(T / SUBSAMPLE);
-  const subC = Math.round((C * subT) / T);
-  if (subT >= 256 && subC * E >= k * subT) {
-    const subTE = new Float64Array(subT * E);
-    for (let i = 0; i < subT; i++) subTE.set(s.subarray(i * SUBSAMPLE * E, (i * SUBSAMPLE + 1) * E), i * E);
-    startE = warmStart(subTE, subT, E, k, subC, fill, from);
-  }
-  return warmPrices(s, T, E, k, C, fill, WARM_START_SWEEPS, startE);
 }
 
 /** Each token's top-k of s − p (only positive ones unless `fill`): with p = 0 the optimum without expert capacities. */
@@ -152,23 +167,30 @@ function initialTopK(s: Float32Array | Float64Array, T: number, E: number, k: nu
 function extract(s: Float32Array | Float64Array, T: number, E: number, k: number, onTE: Uint8Array, loadE: Int32Array): Omit<OptimalSolution, 'priceE'> {
   const idxTK = new Int32Array(T * k);
   const keepTK = new Uint8Array(T * k);
-  const used = new Uint8Array(E);
   let objective = 0;
   for (let t = 0; t < T; t++) {
     const row = t * E;
-    used.fill(0);
-    for (let r = 0; r < k; r++) {
-      let best = -1;
-      let bestOn = 0;
-      for (let e = 0; e < E; e++) {
-        if (used[e]) continue;
-        const on = onTE[row + e]!;
-        if (best < 0 || on > bestOn || (on === bestOn && s[row + e]! > s[row + best]!)) { best = e; bestOn = on; }
-      }
-      used[best] = 1;
-      idxTK[t * k + r] = best;
-      keepTK[t * k + r] = bestOn;
-      if (bestOn) objective += s[row + best]!;
+    const o = t * k;
+    // one pass: the kept experts, by descending score (earlier expert first on ties), into the first slots
+    let n = 0;
+    for (let e = 0; e < E; e++) {
+      if (!onTE[row + e]) continue;
+      const v = s[row + e]!;
+      let i = n++;
+      while (i > 0 && v > s[row + idxTK[o + i - 1]!]!) idxTK[o + i] = idxTK[o + --i]!;
+      idxTK[o + i] = e;
+      objective += v;
+    }
+    keepTK.fill(1, o, o + n);
+    // a token left with fewer than k ("≤ k" rows): its best unused experts fill the empty slots
+    let m = n;
+    for (let e = 0; e < E && n < k; e++) {
+      if (onTE[row + e]) continue;
+      const v = s[row + e]!;
+      if (m === k && !(v > s[row + idxTK[o + k - 1]!]!)) continue;
+      let i = m < k ? m++ : k - 1;
+      while (i > n && v > s[row + idxTK[o + i - 1]!]!) idxTK[o + i] = idxTK[o + --i]!;
+      idxTK[o + i] = e;
     }
   }
   return { objective, idxTK, keepTK, loadE };
