@@ -141,7 +141,7 @@ function coldPrices(s: Float32Array | Float64Array, T: number, E: number, k: num
  * The overload of plain top-k estimated from every SUBSAMPLE-th token (0 for short batches): far above the auction's
  * threshold, the full plain top-k pass (7–9 % of a skewed 4096×16 k=8 solve, discarded there) is skipped.
  */
-function sampledExcess(s: Float32Array | Float64Array, T: number, E: number, k: number, C: number, fill: boolean, onTE: Uint8Array, loadE: Int32Array): number {
+export function sampledExcess(s: Float32Array | Float64Array, T: number, E: number, k: number, C: number, fill: boolean, onTE: Uint8Array, loadE: Int32Array): number {
   if (T < SUBSAMPLE * MIN_SUBSAMPLE) return 0;
   initialTopK(s, T, E, k, fill, new Float64Array(E), onTE, loadE, SUBSAMPLE);
   let units = 0;
