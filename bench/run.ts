@@ -15,6 +15,7 @@ const SECTIONS: Record<string, () => Promise<{ default: BenchModule }>> = {
   experts: () => import('./experts'),
   attention: () => import('./attention'),
   fused: () => import('./fused'),
+  kernels: () => import('./kernels'),
   torch: () => import('./torch-pairs'),
   ui: () => import('./ui'),
 };

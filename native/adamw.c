@@ -13,6 +13,36 @@
 #elif defined(__GNUC__)
 #pragma GCC optimize("fp-contract=off")
 #endif
+// after the pragma: its no-contraction setting must cover the clones below too
+#include "vmath.h"
+
+// Σg² keeps LANES float64 partial sums, element j of every parameter going to sum j mod LANES, combined
+// pairwise at the end: the adds no longer wait on each other (a single running sum was most of the
+// kernel's time) and, with the order fixed, jsAdamW sums the same way and gets the same norm.
+#define LANES 8
+
+LS_CLONES static void sum_squares(const float *restrict g, size_t n, double *restrict acc) {
+  size_t j = 0;
+  for (; j + LANES <= n; j += LANES)
+    for (int l = 0; l < LANES; l++) acc[l] += (double)g[j + l] * (double)g[j + l];
+  for (; j < n; j++) acc[j % LANES] += (double)g[j] * (double)g[j];
+}
+
+// One parameter's update (see adam_w); restrict: weights, grads and moments are separate arrays, which
+// lets the loop vectorise. IEEE division and square root round the same in vector lanes, so the result
+// does not depend on the CPU's vector width.
+LS_CLONES static void update(float *restrict w, const float *restrict g, float *restrict m, float *restrict v, size_t n,
+                             double s, double kp, double step, double rc2, double b1, double b2, double eps) {
+  const double k1 = 1 - b1, k2 = 1 - b2;
+  for (size_t j = 0; j < n; j++) {
+    const double gj = (double)g[j] * s;
+    const double mj = b1 * (double)m[j] + k1 * gj;
+    const double vj = b2 * (double)v[j] + k2 * gj * gj;
+    m[j] = (float)mj;
+    v[j] = (float)vj;
+    w[j] = (float)((double)w[j] * kp - (step * mj) / (sqrt(vj) * rc2 + eps));
+  }
+}
 
 static napi_value range_error(napi_env env, const char *msg) {
   napi_throw_range_error(env, NULL, msg);
@@ -43,7 +73,7 @@ static int array_length(napi_env env, napi_value arr, uint32_t *n, const char *w
 // adamW(weights[], grads[], m[], v[], keep number[], step, rc2, beta1, beta2, eps, clip, c)
 // → the global norm of the gradients scaled by c (c = 1/k averages k micro-batches' summed gradients).
 // Per parameter i and element j, in double, moments and weights stored float32:
-//   norm = c·√Σgrad²;  g = grad·s with s = c·clip/(norm + 1e-6) when clip > 0 and norm > clip, else c
+//   norm = c·√Σgrad² (summed in LANES partial sums, as jsAdamW does);  g = grad·s with s = c·clip/(norm + 1e-6) when clip > 0 and norm > clip, else c
 //   m = β1·m + (1−β1)·g;  v = β2·v + (1−β2)·g·g;  w = w·keep_i − step·m/(√v·rc2 + ε)
 // with step = lr/(1−β1^t), rc2 = 1/√(1−β2^t), keep_i = 1 − lr·wd (decayed) or 1, computed by the caller.
 static napi_value adam_w(napi_env env, napi_callback_info info) {
@@ -93,27 +123,13 @@ static napi_value adam_w(napi_env env, napi_callback_info info) {
     if (napi_get_element(env, argv[4], i, &k) != napi_ok || !ls_get_f64(env, k, &keep[i], "fused.adamW: keep[i]")) goto done;
     len[i] = lw;
   }
-  double ss = 0.0;
-  for (uint32_t i = 0; i < n; i++) {
-    const float *g = ptr[4 * i + 1];
-    for (size_t j = 0; j < len[i]; j++) ss += (double)g[j] * (double)g[j];
-  }
+  double acc[LANES] = {0};
+  for (uint32_t i = 0; i < n; i++) sum_squares(ptr[4 * i + 1], len[i], acc);
+  const double ss = ((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5]) + (acc[6] + acc[7]));
   const double norm = sqrt(ss) * c;
   const double s = (clip > 0 && norm > clip ? clip / (norm + 1e-6) : 1.0) * c;
-  const double k1 = 1 - b1, k2 = 1 - b2;
-  for (uint32_t i = 0; i < n; i++) {
-    float *w = ptr[4 * i], *m = ptr[4 * i + 2], *v = ptr[4 * i + 3];
-    const float *g = ptr[4 * i + 1];
-    const double kp = keep[i];
-    for (size_t j = 0; j < len[i]; j++) {
-      const double gj = (double)g[j] * s;
-      const double mj = b1 * (double)m[j] + k1 * gj;
-      const double vj = b2 * (double)v[j] + k2 * gj * gj;
-      m[j] = (float)mj;
-      v[j] = (float)vj;
-      w[j] = (float)((double)w[j] * kp - (step * mj) / (sqrt(vj) * rc2 + eps));
-    }
-  }
+  for (uint32_t i = 0; i < n; i++)
+    update(ptr[4 * i], ptr[4 * i + 1], ptr[4 * i + 2], ptr[4 * i + 3], len[i], s, keep[i], step, rc2, b1, b2, eps);
   if (napi_create_double(env, norm, &result) != napi_ok) result = NULL;
 done:
   free(ptr);

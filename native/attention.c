@@ -15,6 +15,13 @@
 
 #include "loadscope.h"
 
+// Not trapping on FP exceptions (results unchanged) lets GCC turn the max loop's selects into vector code.
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC optimize("no-trapping-math")
+#endif
+// after the pragmas: vmath.h's inline functions must share them to inline into this file's loops
+#include "vmath.h"
+
 #ifdef LOADSCOPE_ACCELERATE
 #define ACCELERATE_NEW_LAPACK
 #include <Accelerate/Accelerate.h>
@@ -83,18 +90,52 @@ static void mm(int ta, int tb, int64_t m, int64_t n, int64_t k, float alpha, con
               alpha, a, (int)lda, b, (int)ldb, 0.0f, c, (int)ldc);
 }
 
-// Row i of scaled scores → causal softmax in place: columns ≤ i normalised, columns i+1 .. end set to 0.
-static void softmax_row(float *p, int64_t i, int64_t end) {
-  float mx = p[0];
-  for (int64_t j = 1; j <= i; j++) mx = p[j] > mx ? p[j] : mx;
-  double sum = 0;
-  for (int64_t j = 0; j <= i; j++) {
-    p[j] = expf(p[j] - mx);
-    sum += p[j];
+// The softmax loops run over a whole block of rows r0 .. r1−1 and, per row i, over all the block's keys
+// 0 .. r1−1 with the causal mask as a select (j ≤ i) rather than over i+1 keys: rows of one length leave no
+// per-row scalar tail, which at S = 64 cost more than the arithmetic. Maxima and float64 sums keep LANES
+// independent running results so they vectorise without reassociation (the order of additions is fixed).
+#define LANES 8
+
+// Per row: scaled scores (keys < r1 computed by the gemm) → causal softmax in place; keys i+1 .. S−1 get 0.
+LS_CLONES static void softmax_block(float *restrict P, int64_t S, int64_t r0, int64_t r1) {
+  for (int64_t i = r0; i < r1; i++) {
+    float *restrict p = P + i * S;
+    float m[LANES];
+    double s[LANES] = {0};
+    for (int l = 0; l < LANES; l++) m[l] = p[0];
+    int64_t j = 0;
+    for (; j + LANES <= r1; j += LANES)
+      for (int l = 0; l < LANES; l++) m[l] = j + l <= i && p[j + l] > m[l] ? p[j + l] : m[l];
+    for (; j < r1; j++) m[0] = j <= i && p[j] > m[0] ? p[j] : m[0];
+    for (int l = 1; l < LANES; l++) m[0] = m[l] > m[0] ? m[l] : m[0];
+    const float mx = m[0];
+    for (j = 0; j < r1; j++) p[j] = j <= i ? ls_exp_nonpositive(p[j] - mx) : 0.0f;  // vmath.h: libm's expf was 1/5
+    for (j = 0; j + LANES <= r1; j += LANES)
+      for (int l = 0; l < LANES; l++) s[l] += (double)p[j + l];
+    for (; j < r1; j++) s[0] += (double)p[j];
+    for (int l = 1; l < LANES; l++) s[0] += s[l];
+    const float inv = (float)(1.0 / s[0]);
+    for (j = 0; j < r1; j++) p[j] *= inv;
+    for (j = r1; j < S; j++) p[j] = 0.0f;
   }
-  const float inv = (float)(1.0 / sum);
-  for (int64_t j = 0; j <= i; j++) p[j] *= inv;
-  for (int64_t j = i + 1; j < end; j++) p[j] = 0.0f;
+}
+
+// Per row: dP (keys < r1) → dS = P ⊙ (dP − rowsum(P ⊙ dP)) / √hd in place, 0 beyond the diagonal up to r1
+// (the gemms read up to the block's end).
+LS_CLONES static void softmax_grad_block(const float *restrict P, float *restrict G, int64_t S, int64_t r0, int64_t r1,
+                                         float scale) {
+  for (int64_t i = r0; i < r1; i++) {
+    const float *restrict p = P + i * S;
+    float *restrict g = G + i * S;
+    double s[LANES] = {0};
+    int64_t j = 0;  // over keys 0 .. i only: a masked select here kept GCC from vectorising the sum
+    for (; j + LANES <= i + 1; j += LANES)
+      for (int l = 0; l < LANES; l++) s[l] += (double)p[j + l] * (double)g[j + l];
+    for (; j <= i; j++) s[0] += (double)p[j] * (double)g[j];
+    for (int l = 1; l < LANES; l++) s[0] += s[l];
+    const float dot = (float)s[0];
+    for (j = 0; j < r1; j++) g[j] = j <= i ? scale * p[j] * (g[j] - dot) : 0.0f;
+  }
 }
 
 static void forward_head(const Shape *s, const float *qkv, float *y, float *probs, int64_t b, int64_t h) {
@@ -106,7 +147,7 @@ static void forward_head(const Shape *s, const float *qkv, float *y, float *prob
   for (int64_t r0 = 0; r0 < S; r0 += ROWS) {
     const int64_t r1 = min64(S, r0 + ROWS), rows = r1 - r0;
     mm(0, 1, rows, r1, hd, scale, Q + r0 * ld, ld, K, ld, P + r0 * S, S);  // scores of keys 0 .. r1-1
-    for (int64_t i = r0; i < r1; i++) softmax_row(P + i * S, i, S);
+    softmax_block(P, S, r0, r1);
     mm(0, 0, rows, hd, r1, 1.0f, P + r0 * S, S, V, ld, Y + r0 * d, d);
   }
 }
@@ -146,14 +187,7 @@ static void backward_head(const Shape *s, const float *qkv, const float *probs, 
   for (int64_t r0 = 0; r0 < S; r0 += ROWS) {
     const int64_t r1 = min64(S, r0 + ROWS), rows = r1 - r0;
     mm(0, 1, rows, r1, hd, 1.0f, dY + r0 * d, d, V, ld, G + r0 * S, S);  // dP for keys 0 .. r1-1
-    for (int64_t i = r0; i < r1; i++) {
-      const float *p = P + i * S;
-      float *g = G + i * S;
-      double dot = 0;
-      for (int64_t j = 0; j <= i; j++) dot += (double)p[j] * g[j];
-      for (int64_t j = 0; j <= i; j++) g[j] = scale * p[j] * (g[j] - (float)dot);
-      for (int64_t j = i + 1; j < r1; j++) g[j] = 0.0f;  // the gemms below read up to the block's end
-    }
+    softmax_grad_block(P, G, S, r0, r1, scale);
     mm(0, 0, rows, hd, r1, 1.0f, G + r0 * S, S, K, ld, dQ + r0 * ld, ld);
   }
   // Keys/values j0 .. j1-1 receive from queries j0 .. S-1 only (rows above are masked: P and dS are 0 there).

@@ -3,7 +3,7 @@
   "targets": [
     {
       "target_name": "blas",
-      "sources": ["blas.c", "experts.c", "attention.c", "fused.c", "adamw.c"],
+      "sources": ["blas.c", "experts.c", "attention.c", "fused.c", "adamw.c", "vmath.c"],
       "defines": ["NAPI_VERSION=8"],
       "cflags": ["-O3", "-fno-math-errno"],
       "conditions": [

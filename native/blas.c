@@ -178,6 +178,7 @@ static napi_value init(napi_env env, napi_value exports) {
   CHECK(ls_register_experts(env, exports));
   CHECK(ls_register_attention(env, exports));
   CHECK(ls_register_fused(env, exports));
+  CHECK(ls_register_vmath(env, exports));
   return exports;
 }
 

@@ -23,6 +23,8 @@
 #elif defined(__GNUC__)
 #pragma GCC optimize("fp-contract=off", "no-trapping-math")
 #endif
+// after the pragmas: vmath.h's inline functions must share them to inline into this file's loops
+#include "vmath.h"
 
 #define ARGS(n, usage)                                                           \
   size_t argc = (n);                                                             \
@@ -45,31 +47,8 @@ static napi_value number(napi_env env, double x) {
 // Shapes bounded so products of two dimensions fit in int64 and each dimension fits BLAS's int.
 static int dims_ok(int64_t a, int64_t b, int64_t c) { return a <= INT32_MAX && b <= INT32_MAX && c <= INT32_MAX; }
 
-// e^x for x ≤ 0 (softmax after subtracting the row maximum), written so the compiler vectorises the loop
-// that calls it (libm's expf is a call per element): x = n·ln2 + r with |r| ≤ ln2/2, e^r by its Taylor
-// series to r⁷ (remainder < 0.35⁸/8! ≈ 6e-9, below float32's 6e-8), times 2ⁿ built in the exponent bits.
-static inline float exp_nonpositive(float x) {
-  const float shifter = 12582912.0f;  // 1.5·2²³ (bits 0x4B400000): t's low mantissa bits then hold n
-  x = x < -87.0f ? -87.0f : x;         // e^-87 ≈ 1.6e-38: still a normal float (a NaN passes through)
-  const float t = x * 1.44269504f + shifter;
-  const float n = t - shifter;
-  const float r = (x - n * 0.693145752f) - n * 1.42860677e-6f;  // ln2 split in two: r stays exact
-  float e = 1.0f / 5040.0f;
-  e = e * r + 1.0f / 720.0f;
-  e = e * r + 1.0f / 120.0f;
-  e = e * r + 1.0f / 24.0f;
-  e = e * r + 1.0f / 6.0f;
-  e = e * r + 0.5f;
-  e = e * r + 1.0f;
-  e = e * r + 1.0f;
-  // 2ⁿ from t's bits in unsigned arithmetic: defined for every input, NaN included (e is NaN then)
-  union { float f; uint32_t u; } bits = {t}, scale;
-  scale.u = (bits.u - 0x4B400000u + 127u) << 23;
-  return e * scale.f;
-}
-
 // max x over n ≥ 1 values, four running maxima (a NaN logit gives a NaN loss either way).
-static float max_f32(const float *x, int64_t n) {
+LS_INLINE float max_f32(const float *restrict x, int64_t n) {
   float m0 = x[0], m1 = x[0], m2 = x[0], m3 = x[0];
   int64_t j = 0;
   for (; j + 4 <= n; j += 4) {
@@ -85,7 +64,7 @@ static float max_f32(const float *x, int64_t n) {
 }
 
 // Σ x in double with four running sums (independent additions pipeline; the order is fixed).
-static double sum_f64(const float *x, int64_t n) {
+LS_INLINE double sum_f64(const float *restrict x, int64_t n) {
   double s0 = 0.0, s1 = 0.0, s2 = 0.0, s3 = 0.0;
   int64_t j = 0;
   for (; j + 4 <= n; j += 4) {
@@ -96,6 +75,23 @@ static double sum_f64(const float *x, int64_t n) {
   }
   for (; j < n; j++) s0 += x[j];
   return (s0 + s1) + (s2 + s3);
+}
+
+// Row-wise softmax of the logits in place and the summed cross-entropy; per CPU (LS_CLONES) so the e^x
+// and scaling loops use the machine's vector width.
+LS_CLONES static double softmax_loss(int64_t T, int64_t V, float *restrict p, const int32_t *restrict tg) {
+  double loss = 0.0;
+  for (int64_t t = 0; t < T; t++) {
+    float *restrict z = p + t * V;
+    const float max = max_f32(z, V);
+    const float target = z[tg[t]];
+    for (int64_t j = 0; j < V; j++) z[j] = ls_exp_nonpositive(z[j] - max);
+    const double sum = sum_f64(z, V);
+    const float inv = (float)(1.0 / sum);
+    for (int64_t j = 0; j < V; j++) z[j] *= inv;
+    loss += log(sum) + (double)max - (double)target;
+  }
+  return loss;
 }
 
 // lmLossForward(T, V, d, x [T·d], wte [V·d], targets [T] int32, probs [T·V]) → mean cross-entropy.
@@ -122,18 +118,7 @@ static napi_value lm_loss_forward(napi_env env, napi_callback_info info) {
   } else {
     cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)T, (int)V, (int)d, 1.0f, x, (int)d, w, (int)d, 0.0f, p, (int)V);
   }
-  double loss = 0.0;
-  for (int64_t t = 0; t < T; t++) {
-    float *z = p + t * V;
-    const float max = max_f32(z, V);
-    const float target = z[tg[t]];
-    for (int64_t j = 0; j < V; j++) z[j] = exp_nonpositive(z[j] - max);
-    const double sum = sum_f64(z, V);
-    const float inv = (float)(1.0 / sum);
-    for (int64_t j = 0; j < V; j++) z[j] *= inv;
-    loss += log(sum) + (double)max - (double)target;
-  }
-  return number(env, loss / (double)T);
+  return number(env, softmax_loss(T, V, p, tg) / (double)T);
 }
 
 // lmLossBackward(T, V, d, scale, probs, targets, x, wte, dx [T·d], dwte [V·d]): with the loss gradient
@@ -173,11 +158,50 @@ static napi_value lm_loss_backward(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
-// 1/√(mean(x²) + ε) of one row, summed in double.
-static double inv_rms(const float *x, int64_t d, double eps) {
-  double ss = 0.0;
-  for (int64_t j = 0; j < d; j++) ss += (double)x[j] * (double)x[j];
-  return 1.0 / sqrt(ss / (double)d + eps);
+// 1/√(mean(x²) + ε) of one row, summed in double over four running sums (independent adds pipeline).
+LS_INLINE double inv_rms(const float *restrict x, int64_t d, double eps) {
+  double s0 = 0.0, s1 = 0.0, s2 = 0.0, s3 = 0.0;
+  int64_t j = 0;
+  for (; j + 4 <= d; j += 4) {
+    s0 += (double)x[j] * (double)x[j];
+    s1 += (double)x[j + 1] * (double)x[j + 1];
+    s2 += (double)x[j + 2] * (double)x[j + 2];
+    s3 += (double)x[j + 3] * (double)x[j + 3];
+  }
+  for (; j < d; j++) s0 += (double)x[j] * (double)x[j];
+  return 1.0 / sqrt(((s0 + s1) + (s2 + s3)) / (double)d + eps);
+}
+
+// The row loops of both RMSNorm directions, per CPU (LS_CLONES); restrict lets the element loops vectorise.
+LS_CLONES static void rms_forward_rows(int64_t T, int64_t d, double eps, const float *restrict x, const float *restrict g,
+                                       float *restrict y) {
+  for (int64_t t = 0; t < T; t++) {
+    const float *restrict xt = x + t * d;
+    float *restrict yt = y + t * d;
+    const double r = inv_rms(xt, d, eps);
+    for (int64_t j = 0; j < d; j++) yt[j] = (float)((double)xt[j] * r * (double)g[j]);
+  }
+}
+
+LS_CLONES static void rms_backward_rows(int64_t T, int64_t d, double eps, const float *restrict x, const float *restrict g,
+                                        const float *restrict dy, float *restrict dx, double *restrict acc) {
+  for (int64_t t = 0; t < T; t++) {
+    const float *restrict xt = x + t * d, *restrict dyt = dy + t * d;
+    float *restrict dxt = dx + t * d;
+    const double r = inv_rms(xt, d, eps);
+    double q0 = 0.0, q1 = 0.0, q2 = 0.0, q3 = 0.0;
+    int64_t j = 0;
+    for (; j + 4 <= d; j += 4) {
+      q0 += (double)dyt[j] * (double)g[j] * (double)xt[j];
+      q1 += (double)dyt[j + 1] * (double)g[j + 1] * (double)xt[j + 1];
+      q2 += (double)dyt[j + 2] * (double)g[j + 2] * (double)xt[j + 2];
+      q3 += (double)dyt[j + 3] * (double)g[j + 3] * (double)xt[j + 3];
+    }
+    for (; j < d; j++) q0 += (double)dyt[j] * (double)g[j] * (double)xt[j];
+    for (j = 0; j < d; j++) acc[j] += (double)dyt[j] * (double)xt[j] * r;
+    const double c = r * r * r * ((q0 + q1) + (q2 + q3)) / (double)d;
+    for (j = 0; j < d; j++) dxt[j] = (float)(r * (double)dyt[j] * (double)g[j] - (double)xt[j] * c);
+  }
 }
 
 // rmsNormForward(T, d, eps, x [T·d], g [d], y [T·d]): y = x · r · g per row.
@@ -194,12 +218,7 @@ static napi_value rms_norm_forward(napi_env env, napi_callback_info info) {
   if (!dims_ok(T, d, 0) || d == 0) return range_error(env, "fused.rmsNormForward: d must be in 1..2^31-1");
   if ((int64_t)nx != T * d || (int64_t)ng != d || (int64_t)ny != T * d)
     return range_error(env, "fused.rmsNormForward: x, g or y does not have T·d, d or T·d elements");
-  for (int64_t t = 0; t < T; t++) {
-    const float *xt = x + t * d;
-    float *yt = y + t * d;
-    const double r = inv_rms(xt, d, eps);
-    for (int64_t j = 0; j < d; j++) yt[j] = (float)((double)xt[j] * r * (double)g[j]);
-  }
+  rms_forward_rows(T, d, eps, x, g, y);
   return NULL;
 }
 
@@ -221,18 +240,7 @@ static napi_value rms_norm_backward(napi_env env, napi_callback_info info) {
     return range_error(env, "fused.rmsNormBackward: x, g, dy, dx or dg does not have T·d, d, T·d, T·d or d elements");
   double *acc = calloc((size_t)d, sizeof(double));
   if (!acc) return range_error(env, "fused.rmsNormBackward: out of memory for d partial sums");
-  for (int64_t t = 0; t < T; t++) {
-    const float *xt = x + t * d, *dyt = dy + t * d;
-    float *dxt = dx + t * d;
-    const double r = inv_rms(xt, d, eps);
-    double dot = 0.0;
-    for (int64_t j = 0; j < d; j++) {
-      dot += (double)dyt[j] * (double)g[j] * (double)xt[j];
-      acc[j] += (double)dyt[j] * (double)xt[j] * r;
-    }
-    const double c = r * r * r * dot / (double)d;
-    for (int64_t j = 0; j < d; j++) dxt[j] = (float)(r * (double)dyt[j] * (double)g[j] - (double)xt[j] * c);
-  }
+  rms_backward_rows(T, d, eps, x, g, dy, dx, acc);
   for (int64_t j = 0; j < d; j++) dg[j] = (float)acc[j];
   free(acc);
   return NULL;

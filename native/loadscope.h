@@ -21,4 +21,6 @@ napi_status ls_register_attention(napi_env env, napi_value exports);
 napi_status ls_register_fused(napi_env env, napi_value exports);
 // AdamW (adamw.c), registered from ls_register_fused.
 napi_status ls_register_adamw(napi_env env, napi_value exports);
+// Test hooks for vmath.h's e^x and sigmoid (vmath.c).
+napi_status ls_register_vmath(napi_env env, napi_value exports);
 #endif

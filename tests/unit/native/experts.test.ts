@@ -180,6 +180,14 @@ describe.skipIf(!addon.path)(`fused sparse experts (${addon.reason ?? 'addon bui
       expect(Array.from(y)).toEqual(new Array(T * d).fill(0));
     });
 
+    it('backward writes every element of dx, dw1, dw3, dw2 and dgatesTE (expert 3 without rows included)', () => {
+      const a = args();
+      forward(a);
+      const outs = [f(T * d), f(d * E * h), f(d * E * h), f(E * h * d), f(T * E)].map((b) => b.fill(7));
+      k.expertsBackward(T, d, E, h, a.x, a.w1, a.w3, a.w2, a.g, a.tokN, a.countE, a.saved, f(T * d), outs[0]!, outs[1]!, outs[2]!, outs[3]!, outs[4]!);
+      for (const b of outs) expect(b.every((v) => v === 0)).toBe(true);
+    });
+
     it('throws a RangeError for a short or long buffer, a token out of range or counts that miss the rows', () => {
       expect(() => forward(args(), f(T * d - 1))).toThrow(/y must hold T·d/);
       expect(() => forward({ ...args(), w2: f(E * h * d + 1) })).toThrow(RangeError);

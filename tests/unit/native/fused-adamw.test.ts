@@ -16,14 +16,19 @@ afterEach(() => {
   tf.disposeVariables();
 });
 
-/** A matrix (decays) and a vector (never decays), as the model's parameters are, with the same initial values. */
+/** Matrices (decay) and a vector (never decays), as the model's parameters are, with the same initial values. */
 function params(tag: string): Array<[string, tf.Variable]> {
   const make = (name: string, t: tf.Tensor) => {
     const v = tf.variable(t, true, `${tag}/${name}`);
     t.dispose(); // the variable alone holds its data, as the model's weights do: written in place
     return [name, v] as [string, tf.Variable];
   };
-  return [make('w', tf.randomNormal([3, 4], 0, 1, 'float32', 1)), make('g', tf.randomNormal([4], 1, 0.2, 'float32', 2))];
+  // 'big' (1073 values, not a multiple of any vector width) takes the kernel's vector loops and their tails
+  return [
+    make('w', tf.randomNormal([3, 4], 0, 1, 'float32', 1)),
+    make('g', tf.randomNormal([4], 1, 0.2, 'float32', 2)),
+    make('big', tf.randomNormal([37, 29], 0, 0.1, 'float32', 3)),
+  ];
 }
 
 /** `steps` updates with fixed random gradients; JS when native is false. Returns weights, moments, norms. */
@@ -55,7 +60,7 @@ describe.skipIf(skip).each(['cpu', 'wasm'] as const)('native AdamW on %s', (back
     await useBackend(backend);
     const js = train('js', false, opts);
     const native = train('native', true, opts);
-    // gradients of std 2 over 16 values: the norm is ≈ 8 (≈ 2 at scale 1/4), so clip 1 scales them, 1e6 not
+    // gradients of std 2 over 1089 values: the norm is ≈ 66 (≈ 16 at scale 1/4), so clip 1 scales them, 1e6 not
     for (const n of js.norms) expect(n).toBeGreaterThan(1);
     expect(native.norms).toEqual(js.norms); // both sum g² in float64 in the same order
     // same float64 arithmetic rounded to float32 at the same points: equal to float32 rounding

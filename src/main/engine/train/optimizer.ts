@@ -110,13 +110,15 @@ export function learningRate(step: number, c: { lr: number; warmupSteps: number;
 }
 
 /**
- * AdamW in JS over the same arrays as the native kernel: norm = √Σg² in float64 times gradScale (c), clip
+ * AdamW in JS over the same arrays as the native kernel: norm = √Σg² in float64 (eight partial sums) times gradScale (c), clip
  * scale s = c·clip/(norm + 1e-6) when clip > 0 and norm > clip, else c; then per element (float64, stored
  * float32) m = β1·m + (1−β1)·g·s, v = β2·v + (1−β2)·(g·s)², w = w·keep − step·m/(√v·rc2 + ε).
  */
 export const jsAdamW: AdamWKernel = ({ weights, grads, m, v, keep }, { step, rc2, beta1: b1, beta2: b2, eps, clip, gradScale }) => {
-  let sum = 0;
-  for (const g of grads) for (let j = 0; j < g.length; j++) sum += g[j]! * g[j]!;
+  // eight partial sums, element j into sum j mod 8, combined pairwise: native/adamw.c's vectorised order
+  const acc = new Float64Array(8);
+  for (const g of grads) for (let j = 0; j < g.length; j++) acc[j & 7]! += g[j]! * g[j]!;
+  const sum = (acc[0]! + acc[1]! + (acc[2]! + acc[3]!)) + (acc[4]! + acc[5]! + (acc[6]! + acc[7]!));
   const norm = Math.sqrt(sum) * gradScale;
   const scale = (clip > 0 && norm > clip ? clip / (norm + 1e-6) : 1) * gradScale;
   const k1 = 1 - b1;
