@@ -119,7 +119,7 @@ export function highsSection(ctx: BenchContext): BenchSection {
     rows,
     notes: [
       `HiGHS: ${found.python ? `${found.python}, ${found.detail}` : found.detail}; only its linprog call is timed, one shot`,
-      'solver: median of the repetitions after one warm-up solve; warm = started from the optimal prices of the previous batch of the same router',
+      'solver: median of the repetitions after 3 warm-up solves; warm = started from the optimal prices of the previous batch of the same router',
       'goal: HiGHS ÷ solver ≥ 20 on every batch, warm 4096×64 k=2 ≤ 20 ms',
     ],
     data,
