@@ -49,6 +49,14 @@ export function runTorchReference(python: string, preset: 'tiny' | 'small', step
   return JSON.parse(out.trim().split('\n').pop()!) as TorchResult;
 }
 
+/**
+ * Warm-up and measured steps per side of a pair, the same for Loadscope and PyTorch. Loadscope's first tens of
+ * steps run while V8 still compiles the step's JS and the heap grows (tiny: 1 warm-up + 8 steps measured about
+ * 0.7× the median of a 400-step CLI run); a median over 60 steps after 20 warm-up ones is near the steady state,
+ * and tiny's steps are short enough for that. Small's steps are ~10× longer, so fewer of them warm it up as well.
+ */
+export const PAIR_STEPS = { tiny: { warmup: 20, steps: 60 }, small: { warmup: 3, steps: 12 }, quick: { warmup: 1, steps: 2 } } as const;
+
 export async function torchPairs(ctx: BenchContext): Promise<BenchSection> {
   const found = findTorchPython();
   const backend = await selectBackend('wasm');
@@ -62,19 +70,20 @@ export async function torchPairs(ctx: BenchContext): Promise<BenchSection> {
   const rows: Array<Array<string | number>> = [];
   const data: unknown[] = [];
   for (const preset of ['tiny', 'small'] as const) {
-    const steps = ctx.quick ? 2 : preset === 'tiny' ? 8 : 4;
+    const { warmup, steps } = ctx.quick ? PAIR_STEPS.quick : PAIR_STEPS[preset];
     const ls: number[] = [];
     const pt: number[] = [];
     for (let i = 0; i < pairs; i++) {
       ctx.log(`torch pair ${i + 1}/${pairs} ${preset}`);
-      ls.push((await measureTraining(benchConfig({ preset, backend: 'wasm' }), 1, steps)).tokensPerSec);
-      pt.push(runTorchReference(found.python, preset, steps, 1).tokensPerSec);
+      ls.push((await measureTraining(benchConfig({ preset, backend: 'wasm' }), warmup, steps)).tokensPerSec);
+      pt.push(runTorchReference(found.python, preset, steps, warmup).tokensPerSec);
     }
     const ratios = ls.map((l, i) => l / pt[i]!);
     rows.push([preset, pairs, Math.round(median(ls)), Math.round(median(pt)), ratios.map((r) => r.toFixed(2)).join(' '), median(ratios)]);
     data.push({ preset, loadscope: ls, pytorch: pt, ratios, medianRatio: median(ratios) });
   }
-  notes.push('each pair: one Loadscope run (in this process) then one PyTorch run (subprocess), median tokens/s over the steps after one warm-up step');
+  const counts = ctx.quick ? `${PAIR_STEPS.quick.warmup} + ${PAIR_STEPS.quick.steps}` : `tiny ${PAIR_STEPS.tiny.warmup} + ${PAIR_STEPS.tiny.steps}, small ${PAIR_STEPS.small.warmup} + ${PAIR_STEPS.small.steps}`;
+  notes.push(`each pair: one Loadscope run (in this process) then one PyTorch run (subprocess), the same warm-up + measured steps for both (${counts}), median tokens/s over the measured steps`);
   return { title, columns, rows, notes, data };
 }
 

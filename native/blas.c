@@ -30,39 +30,30 @@ extern char *openblas_get_config(void);
     }                                                                 \
   } while (0)
 
-// Reads a Float32Array argument: base pointer and length in elements.
-int ls_get_f32(napi_env env, napi_value v, float **data, size_t *length, const char *what) {
+// Reads a typed array of the given type: base pointer and length in elements; throws naming `what` otherwise.
+static int get_typed(napi_env env, napi_value v, napi_typedarray_type want, const char *type_name, void **data,
+                     size_t *length, const char *what) {
   napi_typedarray_type type;
   size_t len, byte_offset;
   void *ptr;
   napi_value buf;
   char msg[128];
-  if (napi_get_typedarray_info(env, v, &type, &len, &ptr, &buf, &byte_offset) != napi_ok ||
-      type != napi_float32_array) {
-    snprintf(msg, sizeof msg, "%s must be a Float32Array", what);
+  if (napi_get_typedarray_info(env, v, &type, &len, &ptr, &buf, &byte_offset) != napi_ok || type != want) {
+    snprintf(msg, sizeof msg, "%s must be %s", what, type_name);
     napi_throw_type_error(env, NULL, msg);
     return 0;
   }
-  *data = (float *)ptr;  // napi already adds byte_offset to ptr
+  *data = ptr;  // napi already adds byte_offset to ptr
   *length = len;
   return 1;
 }
 
+int ls_get_f32(napi_env env, napi_value v, float **data, size_t *length, const char *what) {
+  return get_typed(env, v, napi_float32_array, "a Float32Array", (void **)data, length, what);
+}
+
 int ls_get_i32(napi_env env, napi_value v, int32_t **data, size_t *length, const char *what) {
-  napi_typedarray_type type;
-  size_t len, byte_offset;
-  void *ptr;
-  napi_value buf;
-  char msg[128];
-  if (napi_get_typedarray_info(env, v, &type, &len, &ptr, &buf, &byte_offset) != napi_ok ||
-      type != napi_int32_array) {
-    snprintf(msg, sizeof msg, "%s must be an Int32Array", what);
-    napi_throw_type_error(env, NULL, msg);
-    return 0;
-  }
-  *data = (int32_t *)ptr;
-  *length = len;
-  return 1;
+  return get_typed(env, v, napi_int32_array, "an Int32Array", (void **)data, length, what);
 }
 
 int ls_get_i64(napi_env env, napi_value v, int64_t *out, const char *what) {

@@ -7,6 +7,7 @@
 // products directly and no Transpose kernel (a full copy) runs at all.
 import * as tf from '@tensorflow/tfjs-core';
 import { isNativeMatMulInstalled } from '../native/kernels';
+import { saveInputs } from './saved';
 
 /** swap the last two axes (a no-op for the batch axes in front) */
 export function swapLast(x: tf.Tensor): tf.Tensor {
@@ -32,10 +33,10 @@ const plainMatMul = tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFunc>) 
   const a = args[0] as tf.Tensor;
   const b = args[1] as tf.Tensor;
   const save = args[2] as tf.GradSaveFunc;
-  save([a, b]);
+  const restore = saveInputs(save, [a, b]);
   const value = tf.matMul(a, b);
   const gradFunc = (dy: tf.Tensor, saved: tf.Tensor[]) => {
-    const [sa, sb] = saved as [tf.Tensor, tf.Tensor];
+    const [sa, sb] = restore(saved) as [tf.Tensor, tf.Tensor];
     return [product(dy, sb, false, true), product(sa, dy, true, false)];
   };
   return { value, gradFunc };
@@ -46,11 +47,11 @@ const matMulNT = tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFunc>) => 
   const a = args[0] as tf.Tensor;
   const b = args[1] as tf.Tensor;
   const save = args[2] as tf.GradSaveFunc;
-  save([a, b]);
+  const restore = saveInputs(save, [a, b]);
   const value = product(a, b, false, true);
   // y = a·bᵀ: da = dy·b, db = dyᵀ·a
   const gradFunc = (dy: tf.Tensor, saved: tf.Tensor[]) => {
-    const [sa, sb] = saved as [tf.Tensor, tf.Tensor];
+    const [sa, sb] = restore(saved) as [tf.Tensor, tf.Tensor];
     return [tf.matMul(dy, sb), product(dy, sa, true, false)];
   };
   return { value, gradFunc };

@@ -7,7 +7,7 @@ import type { ModelShape } from '../../../shared/presets';
 import type { Rng } from '../rng';
 import { causalAttention } from './attention';
 import { crossEntropy, lmLoss } from './loss';
-import { embedRows } from './dispatch';
+import { embedTokens } from './embed';
 import { matmul, matmulT } from './linear';
 import { MoELayer, type RoutingContext } from './moe';
 import { ParamStore } from './params';
@@ -111,10 +111,8 @@ export class MoEModel {
 
   /** The final normalised hidden states [T, d], before the tied output head. */
   *hiddenSteps(inputs: Int32Array, B: number, S: number, ctx: RoutingContext): ForwardSteps<tf.Tensor2D> {
-    const d = this.shape.dModel;
     const mask = S === this.shape.ctx ? this.maskSS : tf.slice(this.maskSS, [0, 0], [S, S]);
-    const tok = tf.reshape(embedRows(this.wte, inputs), [B, S, d]);
-    let x = tf.reshape(tf.add(tok, tf.slice(this.wpe, [0, 0], [S, d])), [B * S, d]) as tf.Tensor2D;
+    let x = embedTokens(this.wte, this.wpe, inputs, B, S);
     for (const block of this.blocks) x = yield* block.steps(x, B, S, mask, ctx);
     return this.normF.forward(x);
   }

@@ -2,7 +2,7 @@
 //
 // Shape legend: T tokens, E experts, K top-k slots, d model width, h expert hidden width.
 //   logitsTE/scoresTE  router logits and gate scores (softmax or sigmoid)
-//   selectedTE         constant 0/1 mask of the chosen (token, expert) pairs (dropped ones included)
+//   selTE/selectedTE   constant 0/1 mask of the chosen (token, expert) pairs (dropped ones included)
 //   keptTE             constant 0/1 mask of the routed pairs (dropped slots removed)
 //   gatesTE            gate values: scores of the chosen experts, renormalised over the k for softmax
 //   idxTK/keepTK       the strategy's selection, row-major [T*K]; loadE routed slots per expert
@@ -13,6 +13,7 @@ import type { ModelShape } from '../../../shared/presets';
 import type { BalancingStrategy } from '../strategies/types';
 import { demandLoads, gateMass } from '../../../shared/balance-metrics';
 import { planDispatch } from './dispatch';
+import { gateValues, routeMasks, routerScores } from './gates';
 import { matmul } from './linear';
 import type { ParamStore } from './params';
 import { driveSync, hostRoute, type RouteRequest, type Routed } from './routing';
@@ -105,33 +106,20 @@ export class MoELayer {
     const T = xTD.shape[0];
     const { E, K } = this;
     const logitsTE = matmul(xTD, this.wr);
-    const scoresTE = this.scoreFn === 'softmax' ? tf.softmax(logitsTE) : tf.sigmoid(logitsTE);
+    const scoresTE = routerScores(logitsTE, this.scoreFn);
     const strategy = ctx.strategies[this.layer]!;
-    const sel: Routed = yield { layer: this.layer, scoresTE: scoresTE as tf.Tensor2D, logitsTE: logitsTE as tf.Tensor2D };
+    const sel: Routed = yield { layer: this.layer, scoresTE, logitsTE };
 
-    const selTE = new Float32Array(T * E);
-    const keptTE = new Float32Array(T * E);
-    const loadE = new Float32Array(E);
-    let dropped = 0;
-    for (let i = 0; i < T * K; i++) {
-      const e = sel.idxTK[i]!;
-      const te = Math.floor(i / K) * E + e;
-      selTE[te] = 1;
-      if (sel.keepTK[i]) {
-        keptTE[te] = 1;
-        loadE[e]!++;
-      } else dropped++;
-    }
-    const selectedTE = tf.tensor2d(selTE, [T, E]);
+    const masks = routeMasks(sel.idxTK, sel.keepTK, T, E, K);
+    const { loadE, dropped } = masks;
     // gate values come from the unbiased scores of the chosen experts; with renormalize (default for softmax,
     // Minimind norm_topk_prob, Megatron; DeepSeek-V3 does it for sigmoid) they are divided by their sum over the
-    // k chosen, before capacity drops remove a slot
-    let gatesTE = tf.mul(scoresTE, selectedTE);
-    if (this.renormalize && K > 1) gatesTE = tf.div(gatesTE, tf.add(tf.sum(gatesTE, 1, true), 1e-9));
-    if (dropped > 0) gatesTE = tf.mul(gatesTE, tf.tensor2d(keptTE, [T, E]));
+    // k chosen, before capacity drops remove a slot (gates.ts: one op on host backends)
+    const gatesTE = gateValues(scoresTE, masks, this.renormalize && K > 1);
 
     if (strategy.auxLoss) {
-      ctx.auxLosses.push(strategy.auxLoss({ logitsTE: logitsTE as tf.Tensor2D, scoresTE: scoresTE as tf.Tensor2D, selectedTE, seqLen: ctx.seqLen, globalFractionE: ctx.globalFractionLE?.[this.layer] }));
+      const selectedTE = tf.tensor2d(masks.selTE, [T, E]);
+      ctx.auxLosses.push(strategy.auxLoss({ logitsTE, scoresTE, selectedTE, seqLen: ctx.seqLen, globalFractionE: ctx.globalFractionLE?.[this.layer] }));
     }
     // every router hands back its host copy of the scores (routing.ts): the gate mass needs them each step
     const scoresData = sel.scoresData;
@@ -141,7 +129,7 @@ export class MoELayer {
     ctx.layers[this.layer] = routing;
     ctx.routingMs += performance.now() - t0;
 
-    return ctx.dispatch === 'dense' ? this.dense(xTD, gatesTE as tf.Tensor2D) : this.sparse(xTD, gatesTE as tf.Tensor2D, sel.idxTK, sel.keepTK);
+    return ctx.dispatch === 'dense' ? this.dense(xTD, gatesTE) : this.sparse(xTD, gatesTE, sel.idxTK, sel.keepTK);
   }
 
   /** every expert on every token; the constant-masked gates zero the unchosen experts' contributions */

@@ -12,6 +12,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { isDeviceBackend } from '../device';
 import { nativeFusedKernels } from '../native/fused';
 import { readView } from '../train/views';
+import { saveInputs } from './saved';
 
 export const RMS_EPS = 1e-5;
 
@@ -25,7 +26,7 @@ export function rmsNormUnfused(xTD: tf.Tensor2D, g: tf.Tensor1D): tf.Tensor2D {
 export const rmsNormFusedJs = tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFunc>) => {
   const x = args[0] as tf.Tensor2D;
   const g = args[1] as tf.Tensor1D;
-  (args[2] as tf.GradSaveFunc)([x, g]);
+  const restore = saveInputs(args[2] as tf.GradSaveFunc, [x, g]);
   const [T, d] = x.shape;
   const y = new Float32Array(T * d);
   const rT = new Float64Array(T);
@@ -43,7 +44,8 @@ export const rmsNormFusedJs = tf.customGrad((...args: Array<tf.Tensor | tf.GradS
     }
   }
   const value = tf.tensor2d(y, [T, d]);
-  const gradFunc = (dy: tf.Tensor, saved: tf.Tensor[]) => {
+  const gradFunc = (dy: tf.Tensor, kept: tf.Tensor[]) => {
+    const saved = restore(kept);
     const dx = new Float32Array(T * d);
     const dg = new Float64Array(d);
     const dys = readView(dy);

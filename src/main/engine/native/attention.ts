@@ -9,6 +9,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { TensorInfo } from '@tensorflow/tfjs-core';
 import { loadNativeBlas } from './blas';
+import { giveScratch, takeScratch } from './scratch';
 import { storage } from '../train/views';
 import type { TensorStorage } from './storage';
 
@@ -63,14 +64,17 @@ export function nativeCausalAttention(qkvT3d: tf.Tensor2D, B: number, S: number,
   const op = tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFunc>) => {
     const qkv = args[0] as tf.Tensor2D;
     (args[1] as tf.GradSaveFunc)([qkv]);
-    const probs = new Float32Array(B * H * S * S);
+    let probs: Float32Array | null = takeScratch(B * H * S * S); // every float written by the forward kernel
     // allocate first: on wasm the allocation may grow the heap and detach every earlier view
     const y = st.output([T, d]);
     native.attentionForward(B, S, H, hd, values(st, qkv), y.values, probs);
     const value = tf.engine().makeTensorFromTensorInfo(y.info) as tf.Tensor2D;
     const gradFunc = (dy: tf.Tensor, saved: tf.Tensor[]) => {
+      if (!probs) throw new Error('native attention: the backward pass ran twice for one forward pass');
       const dqkv = st.output([T, d3]);
       native.attentionBackward(B, S, H, hd, values(st, saved[0]!), probs, values(st, dy), dqkv.values);
+      giveScratch(probs);
+      probs = null;
       return [tf.engine().makeTensorFromTensorInfo(dqkv.info)];
     };
     return { value, gradFunc };

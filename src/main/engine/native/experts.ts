@@ -11,8 +11,10 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { TensorInfo } from '@tensorflow/tfjs-core';
 import type { DispatchPlan } from '../model/dispatch';
+import { saveInputs } from '../model/saved';
 import { storage } from '../train/views';
 import { loadNativeBlas } from './blas';
+import { giveScratch, takeScratch } from './scratch';
 
 /** The addon's expert functions (native/experts.c); every length is checked there against the shapes. */
 export interface NativeExperts {
@@ -83,18 +85,21 @@ export function fusedSparseExperts(kernels: NativeExperts, xTD: tf.Tensor2D, gat
   const { tokN, countE, rows: N } = plan;
   const op = tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFunc>) => {
     const inputs = args.slice(0, 5) as tf.Tensor[];
-    (args[5] as tf.GradSaveFunc)(inputs);
-    const saved = new Float32Array(N * (2 * h + d));
+    const restore = saveInputs(args[5] as tf.GradSaveFunc, inputs); // the three weights are variables: not cloned
+    let saved: Float32Array | null = takeScratch(N * (2 * h + d)); // every float written by the forward kernel
     const out = outputs([[T, d]]);
     const [x, w1, w3, w2, g] = inputs.map(view) as [Float32Array, Float32Array, Float32Array, Float32Array, Float32Array];
     kernels.expertsForward(T, d, E, h, x, w1, w3, w2, g, tokN, countE, saved, out.views()[0]!);
     counters.forward++;
     const gradFunc = (dy: tf.Tensor, kept: tf.Tensor[]) => {
+      if (!saved) throw new Error('fused experts: the backward pass ran twice for one forward pass');
       const grads = outputs([[T, d], [d, E * h], [d, E * h], [E * h, d], [T, E]]);
       const [dx, dw1, dw3, dw2, dg] = grads.views() as [Float32Array, Float32Array, Float32Array, Float32Array, Float32Array];
-      const [xs, w1s, w3s, w2s, gs] = kept.map(view) as [Float32Array, Float32Array, Float32Array, Float32Array, Float32Array];
+      const [xs, w1s, w3s, w2s, gs] = restore(kept).map(view) as [Float32Array, Float32Array, Float32Array, Float32Array, Float32Array];
       kernels.expertsBackward(T, d, E, h, xs, w1s, w3s, w2s, gs, tokN, countE, saved, view(dy), dx, dw1, dw3, dw2, dg);
       counters.backward++;
+      giveScratch(saved);
+      saved = null;
       return grads.tensors;
     };
     return { value: out.tensors[0]!, gradFunc };

@@ -11,6 +11,7 @@ import type { TensorInfo } from '@tensorflow/tfjs-core';
 import { loadNativeBlas } from './blas';
 import { isNativeMatMulInstalled } from './kernels';
 import { storageOf, type TensorStorage } from './storage';
+import { saveInputs } from '../model/saved';
 
 /** The addon's fused functions (native/fused.c, adamw.c); lengths are checked there (RangeError). */
 export interface NativeFusedAddon {
@@ -94,9 +95,10 @@ function fusedKernels(addon: NativeFusedAddon, storage: TensorStorage): FusedKer
       // softmax rows for the backward pass, in backend memory and saved like any tensor the gradient needs
       // (a fresh 512 KB JS array per step would add to V8's external-memory GC pressure)
       const [probs] = allocate([[T, V]]);
-      (args[2] as tf.GradSaveFunc)([h, w, probs!]);
+      const restore = saveInputs(args[2] as tf.GradSaveFunc, [h, w, probs!]);
       const value = tf.scalar(addon.lmLossForward(T, V, d, view(h, 'lmLoss x'), view(w, 'lmLoss wte'), targets, view(probs!, 'lmLoss probs')));
-      const gradFunc = (dy: tf.Tensor, saved: tf.Tensor[]) => {
+      const gradFunc = (dy: tf.Tensor, kept: tf.Tensor[]) => {
+        const saved = restore(kept);
         const [dx, dwte] = allocate([[T, d], [V, d]]) as [tf.Tensor2D, tf.Tensor2D];
         const scale = view(dy, 'lmLoss dy')[0]! / T;
         addon.lmLossBackward(T, V, d, scale, view(saved[2]!, 'lmLoss probs'), targets, view(saved[0]!, 'lmLoss x'), view(saved[1]!, 'lmLoss wte'), view(dx, 'lmLoss dx'), view(dwte, 'lmLoss dwte'));
@@ -112,10 +114,11 @@ function fusedKernels(addon: NativeFusedAddon, storage: TensorStorage): FusedKer
     if (g.size !== d) throw new Error(`rmsNorm: gain of ${g.size} for rows of ${d}`);
     const f = tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFunc>) => {
       const [x, gain] = args as [tf.Tensor2D, tf.Tensor1D];
-      (args[2] as tf.GradSaveFunc)([x, gain]);
+      const restore = saveInputs(args[2] as tf.GradSaveFunc, [x, gain]);
       const [y] = allocate([[T, d]]) as [tf.Tensor2D];
       addon.rmsNormForward(T, d, eps, view(x, 'rmsNorm x'), view(gain, 'rmsNorm g'), view(y, 'rmsNorm y'));
-      const gradFunc = (dy: tf.Tensor, saved: tf.Tensor[]) => {
+      const gradFunc = (dy: tf.Tensor, kept: tf.Tensor[]) => {
+        const saved = restore(kept);
         const [dx, dg] = allocate([[T, d], [d]]);
         addon.rmsNormBackward(T, d, eps, view(saved[0]!, 'rmsNorm x'), view(saved[1]!, 'rmsNorm g'), view(dy, 'rmsNorm dy'), view(dx!, 'rmsNorm dx'), view(dg!, 'rmsNorm dg'));
         return [dx!, dg!];
