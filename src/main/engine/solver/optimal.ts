@@ -12,6 +12,7 @@
 // expert nodes (flow.ts) repair the remaining imbalance exactly, one short search per unit.
 import { auctionPrices, scoreRange } from './auction';
 import { repairFlow } from './flow';
+import { lowerPricedShift } from './shift';
 
 /** plain top-k overloaded by less than this share of all slots goes straight to the repair (an auction would cost more) */
 const AUCTION_MIN_SHARE = 1 / 8;
@@ -19,6 +20,19 @@ const AUCTION_MIN_SHARE = 1 / 8;
 const EPS_COLD = 1 / 10;
 const EPS_WARM = 1e-3;
 const EPS_FINAL = 1e-5;
+/**
+ * From COARSE_MIN_TOKENS tokens, cold "≤ k" rows priced as "= k" rows get those prices lowered by one common shift
+ * (shift.ts), and with ≥ COARSE_MIN_PLACES places per expert the full batch runs only the first of its phases
+ * (ε = EPS_WARM; its samples ran the coarser ones): its finer phases sharpened prices that still lie ~3e-4 of the
+ * range off the "≤ k" optimum, work the repair redoes. Measured (process CPU, old vs new interleaved, medians of 11
+ * after 4 warm-ups): skewed 4096×16 k=8 23–25 → 19.4–19.6 ms (859 → 190 units for the repair from the shift alone),
+ * skewed 4096×64 k=8 49–51 → 44–45 ms; at 1,024 tokens both cost 0.3–0.5 ms and at C = 64 (sigmoid 2048×128 k=4)
+ * the coarse phase 1–5 ms, hence the two floors.
+ */
+const COARSE_MIN_TOKENS = 2048;
+const COARSE_MIN_PLACES = 256;
+/** on such coarse solves with at least this many places per expert the full batch runs no auction phase at all */
+const SAMPLE_ONLY_MIN_PLACES = 1024;
 /** a cold start whose sampled overload is above this share of all slots goes to the auction without the plain top-k pass */
 const SKIP_SHARE = 2 * AUCTION_MIN_SHARE;
 /** cold prices come from every SUBSAMPLE-th token first, recursively while a sample keeps ≥ MIN_SUBSAMPLE tokens */
@@ -106,10 +120,11 @@ export function solveOptimal(
     const range = scoreRange(scoresTE);
     priceE = fromStart
       ? auctionPrices(scoresTE, T, E, k, capacity, fill || relax, { epsStart: range * EPS_WARM, epsFinal: range * EPS_FINAL, startE: start })
-      : coldPrices(scoresTE, T, E, k, capacity, fill || relax, range);
+      : coldPrices(scoresTE, T, E, k, capacity, fill || relax, range, range * (relax && T >= COARSE_MIN_TOKENS && capacity >= COARSE_MIN_PLACES ? EPS_WARM : EPS_FINAL));
     if (relax) {
       const lowest = Math.min(...priceE);
       for (let e = 0; e < E; e++) priceE[e] = priceE[e]! - lowest;
+      if (T >= COARSE_MIN_TOKENS) lowerPricedShift(scoresTE, T, E, k, capacity, priceE);
     }
     onTE.fill(0);
     loadE.fill(0);
@@ -125,7 +140,7 @@ export function solveOptimal(
  * one's prices at the warm-start ε (measured, 4096 tokens: sigmoid 64e k=8 123 → 51 ms, skewed 16e k=8 45 → 28 ms,
  * sigmoid 1024×32 k=4 10 → 6.5 ms; starting the finer level at ε/10 instead of 1e-3 of the range gave half of that).
  */
-function coldPrices(s: Float32Array | Float64Array, T: number, E: number, k: number, C: number, fill: boolean, range: number, epsFinal = range * EPS_FINAL): Float64Array {
+function coldPrices(s: Float32Array | Float64Array, T: number, E: number, k: number, C: number, fill: boolean, range: number, epsFinal: number): Float64Array {
   const subT = Math.floor(T / SUBSAMPLE);
   const subC = Math.round((C * subT) / T);
   if (subT < MIN_SUBSAMPLE || subC * E < k * subT) return auctionPrices(s, T, E, k, C, fill, { epsStart: Math.max(epsFinal, range * EPS_COLD), epsFinal });
@@ -134,6 +149,9 @@ function coldPrices(s: Float32Array | Float64Array, T: number, E: number, k: num
   for (let i = 0; i < subT; i++) subTE.set(s.subarray(i * SUBSAMPLE * E, (i * SUBSAMPLE + 1) * E), i * E);
   // a sample's prices only seed the next level at the warm-start ε: finer phases there would be wasted
   const startE = coldPrices(subTE, subT, E, k, subC, fill, range, range * EPS_WARM);
+  // with that many places per expert the sample's prices (C/4 places each) are as good as the full batch's coarse
+  // phase would make them (measured: skewed 4096×16 k=8 19.5 → 14.8 ms; at C = 512, 4096×64 k=8, 45 → 64 ms)
+  if (epsFinal >= range * EPS_WARM && C >= SAMPLE_ONLY_MIN_PLACES) return startE;
   return auctionPrices(s, T, E, k, C, fill, { epsStart: range * EPS_WARM, epsFinal, startE });
 }
 
