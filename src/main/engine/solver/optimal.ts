@@ -35,9 +35,19 @@ const COARSE_MIN_PLACES = 256;
 const SAMPLE_ONLY_MIN_PLACES = 1024;
 /** a cold start whose sampled overload is above this share of all slots goes to the auction without the plain top-k pass */
 const SKIP_SHARE = 2 * AUCTION_MIN_SHARE;
-/** cold prices come from every SUBSAMPLE-th token first, recursively while a sample keeps ≥ MIN_SUBSAMPLE tokens */
+/**
+ * cold prices come from every SUBSAMPLE-th token first, recursively while a sample keeps ≥ MIN_SUBSAMPLE tokens, or
+ * ≥ DEEP_MIN_SUBSAMPLE except under a single coarse full-batch phase (COARSE_MIN_PLACES ≤ C < SAMPLE_ONLY_MIN_PLACES):
+ * the bottom sample's coarse phases from ε = 1/10 of the range were a third of a sigmoid 1024×32 k=4 solve at 256
+ * tokens (measured, process CPU interleaved, medians of 11: 5.2–5.5 → 4.7–5.0 ms there, skewed 4096×16 k=8
+ * 14.3 → 13.3 ms), but skewed 2048×16 k=2 (C = 256, one coarse phase) went 4.3 → 4.5 ms: there the 512-token
+ * sample's single warm phase left the full batch 6.2k bids instead of 5.0k
+ */
 const SUBSAMPLE = 4;
 const MIN_SUBSAMPLE = 256;
+const DEEP_MIN_SUBSAMPLE = 64;
+/** the plain top-k overload is estimated from a sample from this many tokens on */
+const SAMPLED_EXCESS_MIN_TOKENS = 1024;
 
 export interface OptimalSolution {
   /** Σ of the selected scores (float64) */
@@ -118,9 +128,10 @@ export function solveOptimal(
     // left instead of 290–1,778 on the skewed bench batches). Either way these are only start prices.
     const relax = !fill && capacity * E >= k * T;
     const range = scoreRange(scoresTE);
+    const coarse = relax && T >= COARSE_MIN_TOKENS && capacity >= COARSE_MIN_PLACES;
     priceE = fromStart
       ? auctionPrices(scoresTE, T, E, k, capacity, fill || relax, { epsStart: range * EPS_WARM, epsFinal: range * EPS_FINAL, startE: start })
-      : coldPrices(scoresTE, T, E, k, capacity, fill || relax, range, range * (relax && T >= COARSE_MIN_TOKENS && capacity >= COARSE_MIN_PLACES ? EPS_WARM : EPS_FINAL));
+      : coldPrices(scoresTE, T, E, k, capacity, fill || relax, range, range * (coarse ? EPS_WARM : EPS_FINAL), coarse && capacity < SAMPLE_ONLY_MIN_PLACES ? MIN_SUBSAMPLE : DEEP_MIN_SUBSAMPLE);
     if (relax) {
       const lowest = Math.min(...priceE);
       for (let e = 0; e < E; e++) priceE[e] = priceE[e]! - lowest;
@@ -136,19 +147,19 @@ export function solveOptimal(
 
 /**
  * Cold start prices: the coarse phases run on every SUBSAMPLE-th token (capacity scaled; a sample's prices are
- * close to the batch's), recursively down to MIN_SUBSAMPLE tokens, and each larger sample starts from the smaller
+ * close to the batch's), recursively down to `minSample` tokens, and each larger sample starts from the smaller
  * one's prices at the warm-start ε (measured, 4096 tokens: sigmoid 64e k=8 123 → 51 ms, skewed 16e k=8 45 → 28 ms,
  * sigmoid 1024×32 k=4 10 → 6.5 ms; starting the finer level at ε/10 instead of 1e-3 of the range gave half of that).
  */
-function coldPrices(s: Float32Array | Float64Array, T: number, E: number, k: number, C: number, fill: boolean, range: number, epsFinal: number): Float64Array {
+function coldPrices(s: Float32Array | Float64Array, T: number, E: number, k: number, C: number, fill: boolean, range: number, epsFinal: number, minSample: number): Float64Array {
   const subT = Math.floor(T / SUBSAMPLE);
   const subC = Math.round((C * subT) / T);
-  if (subT < MIN_SUBSAMPLE || subC * E < k * subT) return auctionPrices(s, T, E, k, C, fill, { epsStart: Math.max(epsFinal, range * EPS_COLD), epsFinal });
+  if (subT < minSample || subC * E < k * subT) return auctionPrices(s, T, E, k, C, fill, { epsStart: Math.max(epsFinal, range * EPS_COLD), epsFinal });
   // the sample keeps the scores' array type, so the auction's loops see one element kind (and it is half the size)
   const subTE = s instanceof Float32Array ? new Float32Array(subT * E) : new Float64Array(subT * E);
   for (let i = 0; i < subT; i++) subTE.set(s.subarray(i * SUBSAMPLE * E, (i * SUBSAMPLE + 1) * E), i * E);
   // a sample's prices only seed the next level at the warm-start ε: finer phases there would be wasted
-  const startE = coldPrices(subTE, subT, E, k, subC, fill, range, range * EPS_WARM);
+  const startE = coldPrices(subTE, subT, E, k, subC, fill, range, range * EPS_WARM, minSample);
   // with that many places per expert the sample's prices (C/4 places each) are as good as the full batch's coarse
   // phase would make them (measured: skewed 4096×16 k=8 19.5 → 14.8 ms; at C = 512, 4096×64 k=8, 45 → 64 ms)
   if (epsFinal >= range * EPS_WARM && C >= SAMPLE_ONLY_MIN_PLACES) return startE;
@@ -160,7 +171,7 @@ function coldPrices(s: Float32Array | Float64Array, T: number, E: number, k: num
  * threshold, the full plain top-k pass (7–9 % of a skewed 4096×16 k=8 solve, discarded there) is skipped.
  */
 export function sampledExcess(s: Float32Array | Float64Array, T: number, E: number, k: number, C: number, fill: boolean, onTE: Uint8Array, loadE: Int32Array): number {
-  if (T < SUBSAMPLE * MIN_SUBSAMPLE) return 0;
+  if (T < SAMPLED_EXCESS_MIN_TOKENS) return 0;
   initialTopK(s, T, E, k, fill, new Float64Array(E), onTE, loadE, SUBSAMPLE);
   let units = 0;
   for (let e = 0; e < E; e++) units += Math.max(0, SUBSAMPLE * loadE[e]! - C);
