@@ -77,12 +77,7 @@ static int array_length(napi_env env, napi_value arr, uint32_t *n, const char *w
 //   m = β1·m + (1−β1)·g;  v = β2·v + (1−β2)·g·g;  w = w·keep_i − step·m/(√v·rc2 + ε)
 // with step = lr/(1−β1^t), rc2 = 1/√(1−β2^t), keep_i = 1 − lr·wd (decayed) or 1, computed by the caller.
 static napi_value adam_w(napi_env env, napi_callback_info info) {
-  size_t argc = 12;
-  napi_value argv[12];
-  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc != 12) {
-    napi_throw_type_error(env, NULL, "fused.adamW: expected (weights, grads, m, v, keep, step, rc2, beta1, beta2, eps, clip, gradScale)");
-    return NULL;
-  }
+  LS_ARGS(12, "fused.adamW: expected (weights, grads, m, v, keep, step, rc2, beta1, beta2, eps, clip, gradScale)");
   uint32_t n, n2, n3, n4, n5;
   if (!array_length(env, argv[0], &n, "fused.adamW: weights must be an array of Float32Arrays") ||
       !array_length(env, argv[1], &n2, "fused.adamW: grads must be an array of Float32Arrays") ||

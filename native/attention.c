@@ -155,12 +155,7 @@ static void forward_head(const Shape *s, const float *qkv, float *y, float *prob
 // attentionForward(B, S, H, hd, qkv [T, 3d], y [T, d], probs [B, H, S, S]): writes y and probs.
 static napi_value forward(napi_env env, napi_callback_info info) {
   const char *fn = "attention.forward";
-  size_t argc = 7;
-  napi_value argv[7];
-  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc != 7) {
-    napi_throw_type_error(env, NULL, "attention.forward: expected 7 arguments (B, S, H, hd, qkv, y, probs)");
-    return NULL;
-  }
+  LS_ARGS(7, "attention.forward: expected 7 arguments (B, S, H, hd, qkv, y, probs)");
   Shape s;
   float *qkv, *y, *probs;
   if (!read_shape(env, argv, &s, fn)) return NULL;
@@ -201,12 +196,7 @@ static void backward_head(const Shape *s, const float *qkv, const float *probs, 
 // attentionBackward(B, S, H, hd, qkv [T, 3d], probs [B, H, S, S], dy [T, d], dqkv [T, 3d]): writes dqkv.
 static napi_value backward(napi_env env, napi_callback_info info) {
   const char *fn = "attention.backward";
-  size_t argc = 8;
-  napi_value argv[8];
-  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc != 8) {
-    napi_throw_type_error(env, NULL, "attention.backward: expected 8 arguments (B, S, H, hd, qkv, probs, dy, dqkv)");
-    return NULL;
-  }
+  LS_ARGS(8, "attention.backward: expected 8 arguments (B, S, H, hd, qkv, probs, dy, dqkv)");
   Shape s;
   float *qkv, *probs, *dy, *dqkv;
   if (!read_shape(env, argv, &s, fn)) return NULL;

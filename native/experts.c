@@ -168,12 +168,7 @@ LS_CLONES static void gate_grads(const Problem *p, int64_t off, int64_t n, int64
 
 // expertsForward(T, d, E, h, x, w1, w3, w2, gatesTE, tokN, countE, saved, y)
 static napi_value experts_forward(napi_env env, napi_callback_info info) {
-  size_t argc = 13;
-  napi_value argv[13];
-  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc != 13) {
-    napi_throw_type_error(env, NULL, "experts.forward: expected 13 arguments (T, d, E, h, x, w1, w3, w2, gatesTE, tokN, countE, saved, y)");
-    return NULL;
-  }
+  LS_ARGS(13, "experts.forward: expected 13 arguments (T, d, E, h, x, w1, w3, w2, gatesTE, tokN, countE, saved, y)");
   Problem p;
   float *y;
   size_t ly;
@@ -208,12 +203,7 @@ static napi_value experts_forward(napi_env env, napi_callback_info info) {
 
 // expertsBackward(T, d, E, h, x, w1, w3, w2, gatesTE, tokN, countE, saved, dy, dx, dw1, dw3, dw2, dgatesTE)
 static napi_value experts_backward(napi_env env, napi_callback_info info) {
-  size_t argc = 18;
-  napi_value argv[18];
-  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc != 18) {
-    napi_throw_type_error(env, NULL, "experts.backward: expected 18 arguments (T, d, E, h, x, w1, w3, w2, gatesTE, tokN, countE, saved, dy, dx, dw1, dw3, dw2, dgatesTE)");
-    return NULL;
-  }
+  LS_ARGS(18, "experts.backward: expected 18 arguments (T, d, E, h, x, w1, w3, w2, gatesTE, tokN, countE, saved, dy, dx, dw1, dw3, dw2, dgatesTE)");
   Problem p;
   float *dy, *dx, *dw1, *dw3, *dw2, *dg;
   size_t ldy, ldx, l1, l3, l2, lg;

@@ -26,14 +26,6 @@
 // after the pragmas: vmath.h's inline functions must share them to inline into this file's loops
 #include "vmath.h"
 
-#define ARGS(n, usage)                                                           \
-  size_t argc = (n);                                                             \
-  napi_value argv[(n)];                                                          \
-  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc != (n)) { \
-    napi_throw_type_error(env, NULL, usage);                                     \
-    return NULL;                                                                 \
-  }
-
 static napi_value range_error(napi_env env, const char *msg) {
   napi_throw_range_error(env, NULL, msg);
   return NULL;
@@ -97,7 +89,7 @@ LS_CLONES static double softmax_loss(int64_t T, int64_t V, float *restrict p, co
 // lmLossForward(T, V, d, x [T·d], wte [V·d], targets [T] int32, probs [T·V]) → mean cross-entropy.
 // probs gets softmax(x·wteᵀ) for the backward pass. Loss per row: log Σ exp(z − max) + max − z[target].
 static napi_value lm_loss_forward(napi_env env, napi_callback_info info) {
-  ARGS(7, "fused.lmLossForward: expected (T, V, d, x, wte, targets, probs)");
+  LS_ARGS(7, "fused.lmLossForward: expected (T, V, d, x, wte, targets, probs)");
   int64_t T, V, d;
   float *x, *w, *p;
   int32_t *tg;
@@ -125,7 +117,7 @@ static napi_value lm_loss_forward(napi_env env, napi_callback_info info) {
 // dz = (p − onehot(target))·scale (scale = upstream gradient / T), written over probs,
 // dx = dz·wte and dwte = dzᵀ·x.
 static napi_value lm_loss_backward(napi_env env, napi_callback_info info) {
-  ARGS(10, "fused.lmLossBackward: expected (T, V, d, scale, probs, targets, x, wte, dx, dwte)");
+  LS_ARGS(10, "fused.lmLossBackward: expected (T, V, d, scale, probs, targets, x, wte, dx, dwte)");
   int64_t T, V, d;
   double scale;
   float *p, *x, *w, *dx, *dw;
@@ -206,7 +198,7 @@ LS_CLONES static void rms_backward_rows(int64_t T, int64_t d, double eps, const 
 
 // rmsNormForward(T, d, eps, x [T·d], g [d], y [T·d]): y = x · r · g per row.
 static napi_value rms_norm_forward(napi_env env, napi_callback_info info) {
-  ARGS(6, "fused.rmsNormForward: expected (T, d, eps, x, g, y)");
+  LS_ARGS(6, "fused.rmsNormForward: expected (T, d, eps, x, g, y)");
   int64_t T, d;
   double eps;
   float *x, *g, *y;
@@ -225,7 +217,7 @@ static napi_value rms_norm_forward(napi_env env, napi_callback_info info) {
 // rmsNormBackward(T, d, eps, x, g, dy, dx [T·d], dg [d]): r recomputed per row, then
 // dg = Σ_t dy·x·r (double) and dx = r·dy·g − x·r³·(Σ_j dy_j·g_j·x_j)/d.
 static napi_value rms_norm_backward(napi_env env, napi_callback_info info) {
-  ARGS(8, "fused.rmsNormBackward: expected (T, d, eps, x, g, dy, dx, dg)");
+  LS_ARGS(8, "fused.rmsNormBackward: expected (T, d, eps, x, g, dy, dx, dg)");
   int64_t T, d;
   double eps;
   float *x, *g, *dy, *dx, *dg;
